@@ -1,0 +1,24 @@
+//! Switchboard's database migrations: one change per file, applied in order.
+//! This crate imports nothing from the application, so old migrations never
+//! change when the application's types do.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_users;
+mod m20261125_000002_create_virtual_numbers;
+mod m20261125_000003_create_call_logs;
+mod m20261125_000004_create_refresh_tokens;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_users::Migration),
+            Box::new(m20261125_000002_create_virtual_numbers::Migration),
+            Box::new(m20261125_000003_create_call_logs::Migration),
+            Box::new(m20261125_000004_create_refresh_tokens::Migration),
+        ]
+    }
+}

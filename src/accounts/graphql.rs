@@ -1,0 +1,185 @@
+//! Accounts in GraphQL: `User`, `AuthPayload`, `me`, and the session mutations.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{
+    NewAccount, Session,
+    credentials::{Email, Password, Username},
+};
+use crate::{
+    entity::users,
+    error::AppError,
+    graphql::{
+        ContextExt,
+        connection::Connection,
+        ids::{self, NodeType},
+    },
+    numbers::{
+        E164,
+        graphql::{VirtualNumber, VirtualNumberFilter, list_numbers},
+    },
+};
+
+/// A person who signs in and owns virtual numbers.
+#[derive(Clone)]
+pub struct User(users::Model);
+
+impl From<users::Model> for User {
+    fn from(model: users::Model) -> Self {
+        User(model)
+    }
+}
+
+#[Object]
+impl User {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::User, self.0.id)
+    }
+
+    /// Sign-in name, unique whatever its case.
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    /// The user's own phone number, in E.164.
+    async fn contact_number(&self) -> Option<&str> {
+        self.0.contact_number.as_deref()
+    }
+
+    /// Staff see and act on every user's numbers and calls.
+    async fn is_staff(&self) -> bool {
+        self.0.is_staff
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// This user's unreleased numbers, oldest first.
+    async fn virtual_numbers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<VirtualNumberFilter>,
+    ) -> Result<Connection<VirtualNumber>, AppError> {
+        list_numbers(ctx, self.0.id, (first, after, last, before), filter).await
+    }
+}
+
+/// What `register`, `login` and `refresh` return: a session and its user.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <accessToken>`.
+    access_token: String,
+    /// Trade for a new session with `refresh`; each one works once.
+    refresh_token: String,
+    /// Always `Bearer`.
+    token_type: String,
+    /// Seconds until the access token expires.
+    expires_in: i64,
+    user: User,
+}
+
+impl From<Session> for AuthPayload {
+    fn from(session: Session) -> Self {
+        AuthPayload {
+            access_token: session.access_token,
+            refresh_token: session.refresh_token,
+            token_type: "Bearer".to_owned(),
+            expires_in: session.expires_in,
+            user: session.user.into(),
+        }
+    }
+}
+
+/// A new account.
+#[derive(InputObject)]
+pub struct RegisterInput {
+    /// 3–150 letters, digits and `_ . @ + -`.
+    username: String,
+    /// 8–128 characters, not the username.
+    password: String,
+    email: Option<String>,
+    /// Any common spelling; stored in E.164.
+    contact_number: Option<String>,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in user.
+    async fn me(&self, ctx: &Context<'_>) -> Result<User, AppError> {
+        let viewer = ctx.viewer()?;
+        Ok(ctx.services()?.accounts.me(viewer).await?.into())
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Opens an account and signs it in (unless sign-up is turned off).
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload, AppError> {
+        let services = ctx.services()?;
+        if !services.allow_signup {
+            return Err(AppError::Forbidden(
+                "sign-up is closed on this server; ask an administrator for an account",
+            ));
+        }
+        let username = Username::parse(&input.username)?;
+        let password = Password::parse(&input.password, &username)?;
+        let email = input
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(Email::parse)
+            .transpose()?;
+        let contact_number = input
+            .contact_number
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| E164::parse(n, services.default_region).map_err(|e| AppError::bad_input("contactNumber", e.0)))
+            .transpose()?;
+        let account = NewAccount {
+            username,
+            password,
+            email,
+            contact_number,
+            is_staff: false,
+        };
+        let user = services.accounts.create(account).await?;
+        Ok(services.sessions.start(user).await?.into())
+    }
+
+    /// Signs in with a username (any case) and password.
+    async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> Result<AuthPayload, AppError> {
+        let services = ctx.services()?;
+        let user = services.accounts.authenticate(&username, &password).await?;
+        Ok(services.sessions.start(user).await?.into())
+    }
+
+    /// Trades a refresh token for a new session; the old token stops working, and
+    /// using it again ends every session that grew from it.
+    async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload, AppError> {
+        Ok(ctx.services()?.sessions.refresh(&refresh_token).await?.into())
+    }
+
+    /// Ends the session of this refresh token. True when a live session ended.
+    /// Access tokens already issued stay valid until they expire.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool, AppError> {
+        ctx.services()?.sessions.logout(&refresh_token).await
+    }
+}

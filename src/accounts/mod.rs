@@ -1,0 +1,10 @@
+//! Accounts: registration, sign-in, sessions (access + refresh tokens) and users.
+//! `service` and `sessions` hold the rules and the queries; `graphql` is the thin API.
+
+pub mod credentials;
+pub mod graphql;
+pub mod service;
+pub mod sessions;
+
+pub use service::{AccountService, NewAccount};
+pub use sessions::{Session, SessionService};

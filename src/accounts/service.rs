@@ -1,0 +1,107 @@
+//! Account rules: register, authenticate, look up users as a viewer may see them.
+
+use sea_orm::{
+    ActiveValue::Set,
+    DatabaseConnection, EntityTrait, QueryFilter,
+    prelude::*,
+    sea_query::{ExprTrait, Func},
+};
+use uuid::Uuid;
+
+use super::credentials::{Email, Password, Username};
+use crate::{
+    auth::{Viewer, passwords},
+    entity::{self, users},
+    error::{AppError, OnConflict},
+    numbers::E164,
+};
+
+/// What it takes to open an account; every part already validated.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub username: Username,
+    pub password: Password,
+    pub email: Option<Email>,
+    pub contact_number: Option<E164>,
+    pub is_staff: bool,
+}
+
+#[derive(Clone)]
+pub struct AccountService {
+    db: DatabaseConnection,
+}
+
+const BAD_CREDENTIALS: &str = "wrong username or password";
+
+impl AccountService {
+    pub fn new(db: DatabaseConnection) -> Self {
+        AccountService { db }
+    }
+
+    /// Opens an account. The database's case-insensitive unique index decides
+    /// races, so two registrations of `Alice` and `alice` cannot both succeed.
+    pub async fn create(&self, account: NewAccount) -> Result<users::Model, AppError> {
+        let password_hash = passwords::hash(account.password.into_inner()).await?;
+        let now = entity::now();
+        let user = users::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            username: Set(account.username.as_str().to_owned()),
+            email: Set(account.email.map(Email::into_inner)),
+            password_hash: Set(password_hash),
+            contact_number: Set(account.contact_number.map(|number| number.as_str().to_owned())),
+            is_staff: Set(account.is_staff),
+            is_active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        user.insert(&self.db)
+            .await
+            .on_conflict("username", "that username is taken")
+    }
+
+    /// The active user with these credentials. Unknown users, wrong passwords and
+    /// deactivated accounts all get the same answer, in about the same time.
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<users::Model, AppError> {
+        let user = self.find_by_username(username).await?;
+        let stored = user.as_ref().map(|user| user.password_hash.clone());
+        let matched = passwords::verify(password.to_owned(), stored).await?;
+        match user {
+            Some(user) if matched && user.is_active => Ok(user),
+            _ => Err(AppError::Unauthenticated(BAD_CREDENTIALS)),
+        }
+    }
+
+    async fn find_by_username(&self, username: &str) -> Result<Option<users::Model>, AppError> {
+        let lowered = username.trim().to_ascii_lowercase();
+        Ok(users::Entity::find()
+            .filter(Expr::expr(Func::lower(Expr::col(users::Column::Username))).eq(lowered))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// The signed-in user's own row; a token for a deleted or deactivated user no longer counts.
+    pub async fn me(&self, viewer: &Viewer) -> Result<users::Model, AppError> {
+        match users::Entity::find_by_id(viewer.user_id).one(&self.db).await? {
+            Some(user) if user.is_active => Ok(user),
+            _ => Err(AppError::Unauthenticated(
+                "this account no longer exists or is deactivated",
+            )),
+        }
+    }
+
+    /// A user as `viewer` may see them: themselves, or anyone for staff.
+    pub async fn find_visible(&self, viewer: &Viewer, id: Uuid) -> Result<Option<users::Model>, AppError> {
+        if !viewer.may_act_for(id) {
+            return Ok(None);
+        }
+        Ok(users::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// An active user by id, for rules that act on another user's behalf (staff).
+    pub async fn find_active(&self, id: Uuid) -> Result<Option<users::Model>, AppError> {
+        Ok(users::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .filter(|user| user.is_active))
+    }
+}

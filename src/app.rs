@@ -1,0 +1,107 @@
+//! Start-up and shut-down: `App::build` connects, migrates, assembles the
+//! services and binds the listener; `App::run_until` serves until a signal.
+
+use std::{future::Future, net::SocketAddr};
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::{
+    accounts::{AccountService, SessionService},
+    auth::{secret, tokens::TokenKeys},
+    config::Config,
+    db,
+    graphql::{self, Services},
+    http::{self, HttpState},
+    numbers::{NumberService, Region},
+};
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    db: DatabaseConnection,
+}
+
+impl App {
+    /// Connects, migrates and binds; the server is not yet answering.
+    pub async fn build(config: &Config) -> anyhow::Result<App> {
+        let db = db::connect(&config.database_url, config.database_max_connections).await?;
+        db::migrate(&db).await?;
+        let services = services(config, db.clone())?;
+        let keys = services.sessions.keys().clone();
+        let router = http::router(HttpState {
+            schema: graphql::build(services),
+            keys,
+            db: db.clone(),
+        });
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        Ok(App { listener, router, db })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listener.local_addr().context("reading the bound address")
+    }
+
+    pub fn database(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr()?, "switchboard is listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.db.close().await.context("closing the database pool")?;
+        tracing::info!("switchboard stopped");
+        Ok(())
+    }
+}
+
+/// The services resolvers use, from the configuration.
+pub fn services(config: &Config, db: DatabaseConnection) -> anyhow::Result<Services> {
+    let secret = secret::resolve(config)?;
+    let keys = TokenKeys::new(&secret, config.access_token_ttl);
+    let default_region = config
+        .default_region
+        .as_deref()
+        .map(|code| {
+            code.parse::<Region>()
+                .map_err(|error| anyhow::anyhow!("DEFAULT_REGION: {}", error.0))
+        })
+        .transpose()?;
+    Ok(Services {
+        accounts: AccountService::new(db.clone()),
+        sessions: SessionService::new(db.clone(), keys, config.refresh_token_ttl),
+        numbers: NumberService::new(db),
+        allow_signup: config.allow_signup,
+        default_region,
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,22 @@
+//! Authentication: who is asking (`Viewer`), access tokens (JWT), password
+//! hashing (argon2id) and the signing secret. No GraphQL and no HTTP here.
+
+pub mod passwords;
+pub mod secret;
+pub mod tokens;
+
+use uuid::Uuid;
+
+/// The signed-in user a request acts for, taken from its access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: Uuid,
+    pub is_staff: bool,
+}
+
+impl Viewer {
+    /// Whether this viewer may see and change what `owner_id` owns.
+    pub fn may_act_for(&self, owner_id: Uuid) -> bool {
+        self.is_staff || self.user_id == owner_id
+    }
+}

@@ -1,0 +1,74 @@
+//! argon2id password hashing, run on the blocking pool so it never stalls the runtime.
+
+use std::sync::OnceLock;
+
+use anyhow::Context as _;
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+
+use crate::error::AppError;
+
+/// Hashes a password with argon2id and a fresh random salt (PHC string format).
+pub async fn hash(password: String) -> Result<String, AppError> {
+    let hashed = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|error| anyhow::anyhow!("hashing a password: {error}"))
+    })
+    .await
+    .context("joining the password-hashing task")??;
+    Ok(hashed)
+}
+
+/// Checks a password against a stored hash. With no stored hash (unknown user) it
+/// still does the same work against a dummy hash, so timing does not reveal usernames.
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    let matched = tokio::task::spawn_blocking(move || {
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
+        let Ok(parsed) = PasswordHash::new(&stored) else {
+            return false;
+        };
+        let matched = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        matched && known
+    })
+    .await
+    .context("joining the password-verification task")?;
+    Ok(matched)
+}
+
+/// An argon2id hash (default parameters) of a random password nobody knows, made once.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(salt.as_str().as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_and_nothing_else() {
+        let hashed = hash("correct horse".into()).await.unwrap();
+
+        assert!(hashed.starts_with("$argon2id$"));
+        assert!(verify("correct horse".into(), Some(hashed.clone())).await.unwrap());
+        assert!(!verify("wrong horse".into(), Some(hashed)).await.unwrap());
+        assert!(!verify("anything".into(), None).await.unwrap());
+    }
+
+    #[test]
+    fn the_dummy_hash_parses_so_unknown_users_cost_a_real_verification() {
+        assert!(PasswordHash::new(dummy_hash()).is_ok());
+    }
+}

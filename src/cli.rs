@@ -1,0 +1,119 @@
+//! The command line: `serve` (the default), `migrate`, `create-user`, `export-schema`.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::{
+    accounts::{
+        NewAccount,
+        credentials::{Email, Password, Username},
+    },
+    app::{self, App},
+    config::Config,
+    db, graphql,
+};
+
+/// Switchboard: a GraphQL API for virtual phone numbers and their call logs.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a user (the first staff account, say). Asks for the password,
+    /// or reads it from standard input with `--password-stdin`.
+    CreateUser {
+        /// Sign-in name.
+        username: String,
+        /// Give the user staff rights (see and act on everything).
+        #[arg(long)]
+        staff: bool,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Print the GraphQL schema (SDL); `schema.graphql` is exactly this output.
+    ExportSchema,
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let config = self.config;
+        match self.command.unwrap_or(Command::Serve) {
+            Command::Serve => App::build(&config).await?.run_until(app::shutdown_signal()).await,
+            Command::Migrate => {
+                let db = db::connect(&config.database_url, 1).await?;
+                db::migrate(&db).await?;
+                println!("migrations applied to {}", db::redact(&config.database_url));
+                Ok(())
+            }
+            Command::CreateUser {
+                username,
+                staff,
+                email,
+                password_stdin,
+            } => create_user(&config, &username, staff, email, password_stdin).await,
+            Command::ExportSchema => {
+                print!("{}", graphql::sdl());
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn create_user(
+    config: &Config,
+    username: &str,
+    staff: bool,
+    email: Option<String>,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let human = |error| anyhow::anyhow!("{}", crate::error::describe(&error));
+    let username = Username::parse(username).map_err(human)?;
+    let email = email.as_deref().map(Email::parse).transpose().map_err(human)?;
+    let password = read_password(password_stdin)?;
+    let password = Password::parse(&password, &username).map_err(human)?;
+    let db = db::connect(&config.database_url, 1).await?;
+    db::migrate(&db).await?;
+    let services = app::services(config, db)?;
+    let account = NewAccount {
+        username,
+        password,
+        email,
+        contact_number: None,
+        is_staff: staff,
+    };
+    let user = services.accounts.create(account).await.map_err(human)?;
+    println!("created {}user {}", if staff { "staff " } else { "" }, user.username);
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+    let second = rpassword::prompt_password("Password (again): ").context("reading the password")?;
+    if first != second {
+        bail!("the passwords do not match");
+    }
+    Ok(first)
+}

@@ -1,0 +1,99 @@
+//! Every setting, as one clap struct: each is a flag and an environment
+//! variable (a `.env` file is read first). The doc comments are the operator docs.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, ValueEnum};
+
+/// Settings shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database to use: `sqlite://path?mode=rwc` (embedded) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        default_value = "sqlite://switchboard.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Most connections the pool opens to the database.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", global = true, default_value_t = 10)]
+    pub database_max_connections: u32,
+
+    /// Address and port the HTTP server listens on.
+    #[arg(
+        long = "listen",
+        env = "SWITCHBOARD_LISTEN",
+        global = true,
+        default_value = "127.0.0.1:8000"
+    )]
+    pub listen: SocketAddr,
+
+    /// Secret (at least 32 bytes) that signs access tokens. Without it a random one is
+    /// generated and kept in a 0600 file beside the SQLite database.
+    #[arg(long, env = "JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// `development` or `production`; production refuses to start without a proper `JWT_SECRET`.
+    #[arg(long = "env", env = "SWITCHBOARD_ENV", global = true, value_enum, default_value_t = Environment::Development)]
+    pub environment: Environment,
+
+    /// How long an access token lives (`15m`, `1h`, ...).
+    #[arg(long, env = "ACCESS_TOKEN_TTL", global = true, default_value = "15m", value_parser = humantime::parse_duration)]
+    pub access_token_ttl: Duration,
+
+    /// How long a refresh token lives (`14d`, ...); each `refresh` issues a new one.
+    #[arg(long, env = "REFRESH_TOKEN_TTL", global = true, default_value = "14d", value_parser = humantime::parse_duration)]
+    pub refresh_token_ttl: Duration,
+
+    /// Whether anyone may `register`; when false, staff create users with `create-user`.
+    #[arg(long, env = "ALLOW_SIGNUP", global = true, default_value_t = true, action = clap::ArgAction::Set)]
+    pub allow_signup: bool,
+
+    /// ISO 3166 region (such as `US`) used to read phone numbers written without `+` and a country code.
+    #[arg(long, env = "DEFAULT_REGION", global = true)]
+    pub default_region: Option<String>,
+
+    /// Log format: `pretty` for people, `json` for machines. Levels come from `RUST_LOG`.
+    #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Config {
+    /// The SQLite database file, when the database is a SQLite file.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self.database_url.strip_prefix("sqlite:")?;
+        let rest = rest.trim_start_matches("//");
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" || self.database_url.contains("mode=memory") {
+            return None;
+        }
+        Some(PathBuf::from(path))
+    }
+
+    /// Every default (and whatever the environment sets), with this database.
+    pub fn for_database(database_url: impl Into<String>) -> Result<Self, clap::Error> {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            config: Config,
+        }
+        let mut config = Only::try_parse_from(["switchboard"])?.config;
+        config.database_url = database_url.into();
+        Ok(config)
+    }
+}

@@ -1,0 +1,46 @@
+//! The GraphQL schema: feature pieces merged into one Query and Mutation, plus
+//! the shared parts every feature uses (context access, global ids, connections).
+
+pub mod connection;
+pub mod context;
+pub mod ids;
+pub mod node;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::{accounts, numbers};
+pub use context::{ContextExt, Services};
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    accounts::graphql::AccountQuery,
+    numbers::graphql::NumberQuery,
+    node::NodeQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(accounts::graphql::AccountMutation, numbers::graphql::NumberMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Deepest query accepted; deep enough for any real screen, shallow enough to stop abuse.
+pub const MAX_DEPTH: usize = 12;
+/// Most fields (weighted by page sizes) one query may ask for.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// The schema with its limits, but no data: enough to print the SDL.
+pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema that serves requests, with the services resolvers call.
+pub fn build(services: Services) -> AppSchema {
+    builder().data(services).finish()
+}
+
+/// The SDL that `schema.graphql` must equal.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

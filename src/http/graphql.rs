@@ -1,0 +1,144 @@
+//! The GraphQL endpoint: reads the bearer token once into a `Viewer`, runs the
+//! request, gives every error a code, and answers with a fitting HTTP status.
+
+use async_graphql::{ErrorExtensionValues, ServerError, parser::types::OperationType};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use axum::{
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{HttpState, playground};
+use crate::{
+    auth::{Viewer, tokens::TokenKeys},
+    error::AppError,
+};
+
+/// `POST /graphql`: queries and mutations as JSON.
+pub async fn post(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+    execute(&state, &headers, request.into_inner(), false).await
+}
+
+/// `GET /graphql`: the playground for a browser, otherwise a query (never a mutation).
+pub async fn get(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    match request {
+        Ok(request) if !wants_html => execute(&state, &headers, request.into_inner(), true).await,
+        _ => playground::playground().await.into_response(),
+    }
+}
+
+async fn execute(
+    state: &HttpState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+    queries_only: bool,
+) -> Response {
+    let viewer = match viewer_from(headers, &state.keys) {
+        Ok(viewer) => viewer,
+        Err(error) => return refuse(StatusCode::UNAUTHORIZED, error),
+    };
+    if queries_only && !is_query(&request) {
+        return refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            AppError::bad_input("query", "GET runs queries only; send mutations with POST"),
+        );
+    }
+    let mut request = request;
+    if let Some(viewer) = viewer {
+        request = request.data(viewer);
+    }
+    let mut response = state.schema.execute(request).await;
+    let status = label_errors(&mut response);
+    (status, GraphQLResponse::from(response)).into_response()
+}
+
+/// The viewer named by `Authorization: Bearer …`: none without the header; a
+/// present but bad token fails the request rather than silently going anonymous.
+fn viewer_from(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Viewer>, AppError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    bearer_viewer(value.to_str().ok(), keys).map(Some)
+}
+
+/// Reads `Bearer <token>` (any case of "Bearer") into a viewer.
+pub fn bearer_viewer(value: Option<&str>, keys: &TokenKeys) -> Result<Viewer, AppError> {
+    let token = value
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or(AppError::Unauthenticated(
+            "the Authorization header must be `Bearer <accessToken>`",
+        ))?;
+    keys.verify(token)
+}
+
+fn is_query(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return true; // let execution report the syntax error
+    };
+    let operation_type = |name: Option<&str>| match (&document.operations, name) {
+        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).map(|op| op.node.ty)
+        }
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
+        _ => None,
+    };
+    operation_type(request.operation_name.as_deref()).is_none_or(|ty| ty == OperationType::Query)
+}
+
+fn refuse(status: StatusCode, error: AppError) -> Response {
+    let error: async_graphql::Error = error.into();
+    let response = async_graphql::Response::from_errors(vec![error.into_server_error(async_graphql::Pos::default())]);
+    let mut http = (status, GraphQLResponse::from(response)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        http.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    http
+}
+
+/// Gives a code to the errors async-graphql raises itself (syntax, validation,
+/// limits), and picks the HTTP status: 400 when the request never ran.
+fn label_errors(response: &mut async_graphql::Response) -> StatusCode {
+    let mut request_failed = false;
+    for error in &mut response.errors {
+        let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        request_failed |= error.path.is_empty();
+        let code = if is_limit_error(error) {
+            "QUERY_TOO_COMPLEX"
+        } else {
+            "BAD_USER_INPUT"
+        };
+        error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default)
+            .set("code", code);
+    }
+    if request_failed && response.data == async_graphql::Value::Null {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
+}
+
+fn is_limit_error(error: &ServerError) -> bool {
+    error.message.contains("nested too deep") || error.message.contains("too complex")
+}

@@ -1,0 +1,71 @@
+//! The HTTP surface: `router(state)` wires GraphQL, the playground, health
+//! checks and the middleware (request ids, tracing, CORS, body limit, timeout).
+
+pub mod graphql;
+pub mod health;
+pub mod playground;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    http::{HeaderName, Method, StatusCode, header},
+    routing::get,
+};
+use sea_orm::DatabaseConnection;
+use tower_http::{
+    LatencyUnit,
+    cors::{Any, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+
+use crate::{auth::tokens::TokenKeys, graphql::AppSchema};
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub schema: AppSchema,
+    pub keys: TokenKeys,
+    pub db: DatabaseConnection,
+}
+
+/// Largest request body accepted (GraphQL documents and variables).
+const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Longest a request may take before it is answered with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn router(state: HttpState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    // Tokens travel in the Authorization header, never in cookies, so any origin may call.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600));
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(playground::asset_router())
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

@@ -1,0 +1,255 @@
+//! Virtual numbers in GraphQL: the `VirtualNumber` type, its queries and mutations.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{E164, NewNumber, NumberChanges, NumberFilter, Region};
+use crate::{
+    accounts::graphql::User,
+    entity::virtual_numbers,
+    error::AppError,
+    graphql::{
+        ContextExt,
+        connection::{Connection, ConnectionNode},
+        ids::{self, NodeType},
+    },
+    paging::PageRequest,
+};
+
+/// A phone number a user holds on this platform.
+#[derive(Clone)]
+pub struct VirtualNumber(virtual_numbers::Model);
+
+impl From<virtual_numbers::Model> for VirtualNumber {
+    fn from(model: virtual_numbers::Model) -> Self {
+        VirtualNumber(model)
+    }
+}
+
+impl ConnectionNode for VirtualNumber {
+    const NAME: &'static str = "VirtualNumber";
+}
+
+#[Object]
+impl VirtualNumber {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::VirtualNumber, self.0.id)
+    }
+
+    /// The number in E.164, such as `+14155550100`.
+    async fn phone_number(&self) -> &str {
+        &self.0.phone_number
+    }
+
+    /// A label the owner chose.
+    async fn friendly_name(&self) -> Option<&str> {
+        self.0.friendly_name.as_deref()
+    }
+
+    /// ISO 3166-1 alpha-2 country of the number, derived from it.
+    async fn country_code(&self) -> Option<&str> {
+        self.0.country_code.as_deref()
+    }
+
+    /// Inactive numbers stay listed but take no new calls.
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+
+    async fn owner(&self, ctx: &Context<'_>) -> Result<User, AppError> {
+        let viewer = ctx.viewer()?;
+        ctx.services()?
+            .accounts
+            .find_visible(viewer, self.0.owner_id)
+            .await?
+            .map(User::from)
+            .ok_or(AppError::NotFound("no such user"))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Narrows a list of virtual numbers.
+#[derive(InputObject, Default)]
+pub struct VirtualNumberFilter {
+    /// Only active (true) or only inactive (false) numbers.
+    is_active: Option<bool>,
+    /// Text in the friendly name (any case) or digits in the number.
+    search: Option<String>,
+}
+
+/// A number to take.
+#[derive(InputObject)]
+pub struct CreateVirtualNumberInput {
+    /// Any common spelling: `+1 415 555 0100`, `(415) 555-0100` with `country`, ...
+    phone_number: String,
+    /// ISO 3166-1 alpha-2 code (`US`) for numbers written without a country code.
+    country: Option<String>,
+    /// A label, up to 64 characters.
+    friendly_name: Option<String>,
+    /// Staff only: the user who will own the number.
+    owner_id: Option<ID>,
+}
+
+/// Changes to a number; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateVirtualNumberInput {
+    /// A new label; `null` or an empty string clears it.
+    friendly_name: MaybeUndefined<String>,
+    /// Turn the number off (no new calls) or on again.
+    is_active: Option<bool>,
+}
+
+/// Relay paging arguments as they arrive: `first`, `after`, `last`, `before`.
+pub type RelayArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
+
+/// One page of `owner_id`'s numbers as a connection (shared by `myVirtualNumbers` and `User.virtualNumbers`).
+pub async fn list_numbers(
+    ctx: &Context<'_>,
+    owner_id: Uuid,
+    (first, after, last, before): RelayArgs,
+    filter: Option<VirtualNumberFilter>,
+) -> Result<Connection<VirtualNumber>, AppError> {
+    let viewer = *ctx.viewer()?;
+    let numbers = ctx.services()?.numbers.clone();
+    let request = PageRequest::from_relay(first, after.as_deref(), last, before.as_deref())?;
+    let filter = filter.map(NumberFilter::from).unwrap_or_default();
+    let page = numbers.list(&viewer, owner_id, &filter, &request).await?;
+    let counter = Box::new(move || {
+        let (numbers, filter) = (numbers.clone(), filter.clone());
+        Box::pin(async move { numbers.count(&viewer, owner_id, &filter).await }) as _
+    });
+    Ok(Connection::new(page, |row| row.id, VirtualNumber::from, counter))
+}
+
+impl From<VirtualNumberFilter> for NumberFilter {
+    fn from(filter: VirtualNumberFilter) -> Self {
+        NumberFilter {
+            is_active: filter.is_active,
+            search: filter.search,
+        }
+    }
+}
+
+fn friendly_name(name: Option<String>) -> Result<Option<String>, AppError> {
+    let name = name.map(|name| name.trim().to_owned()).filter(|name| !name.is_empty());
+    if name.as_ref().is_some_and(|name| name.chars().count() > 64) {
+        return Err(AppError::bad_input(
+            "friendlyName",
+            "a friendly name is at most 64 characters",
+        ));
+    }
+    Ok(name)
+}
+
+fn number_id(id: &ID) -> Result<Uuid, AppError> {
+    ids::decode_as(id, NodeType::VirtualNumber, "id")?.ok_or(AppError::NotFound("no such virtual number"))
+}
+
+#[derive(Default)]
+pub struct NumberQuery;
+
+#[Object]
+impl NumberQuery {
+    /// The signed-in user's unreleased numbers, oldest first.
+    async fn my_virtual_numbers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<VirtualNumberFilter>,
+    ) -> Result<Connection<VirtualNumber>, AppError> {
+        let owner_id = ctx.viewer()?.user_id;
+        list_numbers(ctx, owner_id, (first, after, last, before), filter).await
+    }
+
+    /// One of your numbers (staff: anyone's); `null` when it does not exist or is not yours.
+    async fn virtual_number(&self, ctx: &Context<'_>, id: ID) -> Result<Option<VirtualNumber>, AppError> {
+        let viewer = ctx.viewer()?;
+        let Some(key) = ids::decode_as(&id, NodeType::VirtualNumber, "id")? else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .services()?
+            .numbers
+            .find_visible(viewer, key)
+            .await?
+            .map(VirtualNumber::from))
+    }
+}
+
+#[derive(Default)]
+pub struct NumberMutation;
+
+#[Object]
+impl NumberMutation {
+    /// Takes a number. `CONFLICT` when someone already holds it (in any spelling).
+    async fn create_virtual_number(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateVirtualNumberInput,
+    ) -> Result<VirtualNumber, AppError> {
+        let viewer = ctx.viewer()?;
+        let services = ctx.services()?;
+        let region = match input.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(code) => Some(
+                code.parse::<Region>()
+                    .map_err(|e| AppError::bad_input("country", e.0))?,
+            ),
+            None => services.default_region,
+        };
+        let phone_number =
+            E164::parse(&input.phone_number, region).map_err(|e| AppError::bad_input("phoneNumber", e.0))?;
+        let owner_id = match &input.owner_id {
+            Some(id) => Some(
+                ids::decode_as(id, NodeType::User, "ownerId")?
+                    .ok_or_else(|| AppError::bad_input("ownerId", "no active user has that id"))?,
+            ),
+            None => None,
+        };
+        let number = NewNumber {
+            phone_number,
+            friendly_name: friendly_name(input.friendly_name)?,
+            owner_id,
+        };
+        Ok(services.numbers.create(viewer, number).await?.into())
+    }
+
+    /// Renames, deactivates or reactivates one of your numbers.
+    async fn update_virtual_number(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateVirtualNumberInput,
+    ) -> Result<VirtualNumber, AppError> {
+        let viewer = ctx.viewer()?;
+        let key = number_id(&id)?;
+        let changes = NumberChanges {
+            friendly_name: match input.friendly_name {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(name) => Some(friendly_name(Some(name))?),
+            },
+            is_active: input.is_active,
+        };
+        Ok(ctx.services()?.numbers.update(viewer, key, changes).await?.into())
+    }
+
+    /// Gives a number up: it leaves your lists, anyone may take it again, and its
+    /// call logs stay in your history.
+    async fn release_virtual_number(&self, ctx: &Context<'_>, id: ID) -> Result<bool, AppError> {
+        let viewer = ctx.viewer()?;
+        let key = number_id(&id)?;
+        ctx.services()?.numbers.release(viewer, key).await
+    }
+}

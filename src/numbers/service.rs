@@ -1,0 +1,206 @@
+//! The rules of virtual numbers: who may see and change which, one holder per
+//! number (a database constraint), and keyset-paged listing.
+
+use sea_orm::{
+    ActiveValue::Set,
+    Condition, DatabaseConnection, PaginatorTrait, QueryOrder, QuerySelect,
+    prelude::*,
+    sea_query::{ExprTrait, Func, LikeExpr},
+};
+use uuid::Uuid;
+
+use super::E164;
+use crate::{
+    auth::Viewer,
+    entity::{
+        self, users,
+        virtual_numbers::{self, Column},
+    },
+    error::{AppError, OnConflict},
+    paging::{Direction, Page, PageRequest},
+};
+
+/// A number to take, already validated. `owner_id` is for staff acting for someone.
+#[derive(Debug)]
+pub struct NewNumber {
+    pub phone_number: E164,
+    pub friendly_name: Option<String>,
+    pub owner_id: Option<Uuid>,
+}
+
+/// Changes to a number; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct NumberChanges {
+    /// `Some(None)` clears the name.
+    pub friendly_name: Option<Option<String>>,
+    pub is_active: Option<bool>,
+}
+
+/// Narrows a list of numbers.
+#[derive(Debug, Default, Clone)]
+pub struct NumberFilter {
+    pub is_active: Option<bool>,
+    /// Matches the friendly name (any case) or the digits of the number.
+    pub search: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct NumberService {
+    db: DatabaseConnection,
+}
+
+const NOT_FOUND: &str = "no such virtual number";
+
+impl NumberService {
+    pub fn new(db: DatabaseConnection) -> Self {
+        NumberService { db }
+    }
+
+    /// Takes a number for the viewer (or, for staff, for `owner_id`). The partial
+    /// unique index on unreleased numbers decides races: one winner, the rest `CONFLICT`.
+    pub async fn create(&self, viewer: &Viewer, number: NewNumber) -> Result<virtual_numbers::Model, AppError> {
+        let owner_id = number.owner_id.unwrap_or(viewer.user_id);
+        if !viewer.may_act_for(owner_id) {
+            return Err(AppError::Forbidden("only staff may create numbers for another user"));
+        }
+        let owner = users::Entity::find_by_id(owner_id).one(&self.db).await?;
+        if !owner.is_some_and(|owner| owner.is_active) {
+            return Err(AppError::bad_input("ownerId", "no active user has that id"));
+        }
+        let now = entity::now();
+        virtual_numbers::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            owner_id: Set(owner_id),
+            country_code: Set(number.phone_number.country_code()),
+            phone_number: Set(number.phone_number.as_str().to_owned()),
+            friendly_name: Set(number.friendly_name),
+            is_active: Set(true),
+            released_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&self.db)
+        .await
+        .on_conflict("phoneNumber", "that number is already taken")
+    }
+
+    /// A number the viewer may see: their own (staff: any), not released.
+    pub async fn find_visible(&self, viewer: &Viewer, id: Uuid) -> Result<Option<virtual_numbers::Model>, AppError> {
+        Ok(virtual_numbers::Entity::find_by_id(id)
+            .filter(Column::ReleasedAt.is_null())
+            .one(&self.db)
+            .await?
+            .filter(|number| viewer.may_act_for(number.owner_id)))
+    }
+
+    async fn get_visible(&self, viewer: &Viewer, id: Uuid) -> Result<virtual_numbers::Model, AppError> {
+        self.find_visible(viewer, id)
+            .await?
+            .ok_or(AppError::NotFound(NOT_FOUND))
+    }
+
+    /// One page of `owner_id`'s unreleased numbers, oldest first.
+    pub async fn list(
+        &self,
+        viewer: &Viewer,
+        owner_id: Uuid,
+        filter: &NumberFilter,
+        request: &PageRequest<Uuid>,
+    ) -> Result<Page<virtual_numbers::Model>, AppError> {
+        if !viewer.may_act_for(owner_id) {
+            return Ok(Page {
+                items: Vec::new(),
+                has_next_page: false,
+                has_previous_page: false,
+            });
+        }
+        let mut query = virtual_numbers::Entity::find().filter(Self::condition(owner_id, filter));
+        if let Some(after) = request.after {
+            query = query.filter(Column::Id.gt(after));
+        }
+        if let Some(before) = request.before {
+            query = query.filter(Column::Id.lt(before));
+        }
+        // UUIDv7 ids grow with creation time, so id order is creation order.
+        query = match request.direction {
+            Direction::Forward => query.order_by_asc(Column::Id),
+            Direction::Backward => query.order_by_desc(Column::Id),
+        };
+        let rows = query.limit(request.fetch_limit()).all(&self.db).await?;
+        Ok(Page::from_rows(rows, request))
+    }
+
+    /// How many numbers the same list holds in all, without paging.
+    pub async fn count(&self, viewer: &Viewer, owner_id: Uuid, filter: &NumberFilter) -> Result<u64, AppError> {
+        if !viewer.may_act_for(owner_id) {
+            return Ok(0);
+        }
+        Ok(virtual_numbers::Entity::find()
+            .filter(Self::condition(owner_id, filter))
+            .count(&self.db)
+            .await?)
+    }
+
+    fn condition(owner_id: Uuid, filter: &NumberFilter) -> Condition {
+        let mut condition = Condition::all()
+            .add(Column::OwnerId.eq(owner_id))
+            .add(Column::ReleasedAt.is_null());
+        if let Some(is_active) = filter.is_active {
+            condition = condition.add(Column::IsActive.eq(is_active));
+        }
+        if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let name = like_pattern(&search.to_lowercase());
+            let mut any = Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(Column::FriendlyName))).like(LikeExpr::new(name).escape('\\')));
+            let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+            if !digits.is_empty() {
+                any = any.add(Column::PhoneNumber.like(LikeExpr::new(like_pattern(&digits)).escape('\\')));
+            }
+            condition = condition.add(any);
+        }
+        condition
+    }
+
+    pub async fn update(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        changes: NumberChanges,
+    ) -> Result<virtual_numbers::Model, AppError> {
+        let number = self.get_visible(viewer, id).await?;
+        let mut active: virtual_numbers::ActiveModel = number.into();
+        if let Some(name) = changes.friendly_name {
+            active.friendly_name = Set(name);
+        }
+        if let Some(is_active) = changes.is_active {
+            active.is_active = Set(is_active);
+        }
+        active.updated_at = Set(entity::now());
+        Ok(active.update(&self.db).await?)
+    }
+
+    /// Releases a number: it leaves every list and lookup and may be taken again;
+    /// its call logs stay in the owner's history.
+    pub async fn release(&self, viewer: &Viewer, id: Uuid) -> Result<bool, AppError> {
+        let number = self.get_visible(viewer, id).await?;
+        let now = entity::now();
+        let released = virtual_numbers::Entity::update_many()
+            .col_expr(Column::ReleasedAt, Expr::value(now))
+            .col_expr(Column::IsActive, Expr::value(false))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(number.id))
+            .filter(Column::ReleasedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if released.rows_affected == 0 {
+            return Err(AppError::NotFound(NOT_FOUND));
+        }
+        Ok(true)
+    }
+}
+
+/// `%text%` for LIKE, with the wildcard characters in `text` taken literally.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}

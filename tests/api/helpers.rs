@@ -1,0 +1,318 @@
+//! `TestApp`: the real server on a fresh database, plus helpers that read as sentences.
+
+use std::{io::Write, sync::Once};
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use switchboard::{
+    accounts::{
+        NewAccount,
+        credentials::{Password, Username},
+    },
+    app::App,
+    config::Config,
+};
+use tokio::sync::oneshot;
+
+/// Signs tokens in tests; long enough for the production rule.
+pub const TEST_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+
+pub struct TestApp {
+    pub address: String,
+    pub database_url: String,
+    client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    _postgres: Option<PostgresDatabase>,
+}
+
+/// A PostgreSQL database made for one test and dropped after it.
+struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime; do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let admin = Database::connect(&admin_url).await?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await?;
+                admin.close().await
+            })?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .join();
+    }
+}
+
+fn say_once_which_database(postgres: bool) {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Straight to stderr (not eprintln!), so the note shows past the test harness's capture.
+        let note = if postgres {
+            "note: TEST_DATABASE_URL is set: this suite runs on PostgreSQL\n"
+        } else {
+            "note: TEST_DATABASE_URL is not set: PostgreSQL runs SKIPPED; this suite runs on SQLite\n"
+        };
+        let _ = std::io::stderr().write_all(note.as_bytes());
+    });
+}
+
+/// A database URL for a brand-new, empty database.
+async fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<PostgresDatabase>) {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) {
+        Some(admin_url) => {
+            say_once_which_database(true);
+            let name = format!("switchboard_test_{}", uuid::Uuid::now_v7().simple());
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connecting to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("creating a test database");
+            admin.close().await.expect("closing the admin connection");
+            let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
+            let url = format!("{base}/{name}");
+            (url, None, Some(PostgresDatabase { admin_url, name }))
+        }
+        None => {
+            say_once_which_database(false);
+            let dir = tempfile::tempdir().expect("making a temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+            (url, Some(dir), None)
+        }
+    }
+}
+
+/// The configuration tests run with: a fresh database, any free port, a known secret.
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::for_database(database_url).expect("default configuration");
+    config.listen = "127.0.0.1:0".parse().expect("an address");
+    config.jwt_secret = Some(TEST_SECRET.to_owned());
+    config.default_region = None;
+    config.allow_signup = true;
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns with a tweaked configuration (sign-up closed, a default region, ...).
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        if std::env::var("TEST_LOG").is_ok() {
+            switchboard::telemetry::init(switchboard::config::LogFormat::Pretty);
+        }
+        let (url, sqlite_dir, postgres) = fresh_database().await;
+        let mut config = test_config(&url);
+        tweak(&mut config);
+        let app = App::build(&config).await.expect("building the app");
+        let address = format!("http://{}", app.local_addr().expect("bound address"));
+        let (shutdown, signal) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = signal.await;
+        }));
+        TestApp {
+            address,
+            database_url: url,
+            client: reqwest::Client::new(),
+            shutdown: Some(shutdown),
+            _sqlite_dir: sqlite_dir,
+            _postgres: postgres,
+        }
+    }
+
+    /// Sends one GraphQL request; `token` goes in `Authorization: Bearer`.
+    pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> GqlResponse {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        GqlResponse::from(request.send().await.expect("sending the request")).await
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value) -> GqlResponse {
+        self.gql_as(None, query, variables).await
+    }
+
+    /// A request with a raw `Authorization` header value.
+    pub async fn gql_with_authorization(&self, authorization: &str, query: &str) -> GqlResponse {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("Authorization", authorization)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("sending the request");
+        GqlResponse::from(response).await
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Registers `username` (password `<username>-password`) and returns the signed-in user.
+    pub async fn signed_up(&self, username: &str) -> TestUser<'_> {
+        let response = self
+            .gql(
+                REGISTER,
+                json!({ "input": { "username": username, "password": format!("{username}-password") } }),
+            )
+            .await;
+        TestUser::from_auth(self, response.data("register"))
+    }
+
+    /// Creates a staff user through the service the `create-user` command uses, then signs in.
+    pub async fn signed_up_staff(&self, username: &str) -> TestUser<'_> {
+        let db = switchboard::db::connect(&self.database_url, 1)
+            .await
+            .expect("connecting");
+        let accounts = switchboard::accounts::AccountService::new(db.clone());
+        let name = Username::parse(username).expect("a valid username");
+        let password = Password::parse(&format!("{username}-password"), &name).expect("a valid password");
+        let account = NewAccount {
+            username: name,
+            password,
+            email: None,
+            contact_number: None,
+            is_staff: true,
+        };
+        accounts.create(account).await.expect("creating a staff user");
+        db.close().await.expect("closing");
+        self.logged_in(username).await
+    }
+
+    pub async fn logged_in(&self, username: &str) -> TestUser<'_> {
+        let response = self
+            .gql(
+                LOGIN,
+                json!({ "username": username, "password": format!("{username}-password") }),
+            )
+            .await;
+        TestUser::from_auth(self, response.data("login"))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// A signed-in user of a `TestApp`, with real tokens minted by the real code.
+pub struct TestUser<'a> {
+    pub app: &'a TestApp,
+    pub id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl<'a> TestUser<'a> {
+    fn from_auth(app: &'a TestApp, payload: &Value) -> Self {
+        let text = |pointer: &str| {
+            payload
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("auth payload lacks {pointer}: {payload}"))
+                .to_owned()
+        };
+        TestUser {
+            app,
+            id: text("/user/id"),
+            access_token: text("/accessToken"),
+            refresh_token: text("/refreshToken"),
+        }
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value) -> GqlResponse {
+        self.app.gql_as(Some(&self.access_token), query, variables).await
+    }
+
+    /// Creates a number and returns its `id`.
+    pub async fn creates_number(&self, phone_number: &str) -> String {
+        let response = self
+            .gql(CREATE_NUMBER, json!({ "input": { "phoneNumber": phone_number } }))
+            .await;
+        response.data("createVirtualNumber")["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("creating {phone_number} failed: {}", response.body))
+            .to_owned()
+    }
+}
+
+/// A GraphQL response with its HTTP status.
+#[derive(Debug)]
+pub struct GqlResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl GqlResponse {
+    async fn from(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("a JSON body");
+        GqlResponse { status, body }
+    }
+
+    /// `data.<field>`, failing the test with the whole body if there were errors.
+    pub fn data(&self, field: &str) -> &Value {
+        assert!(self.body.get("errors").is_none(), "unexpected errors: {}", self.body);
+        &self.body["data"][field]
+    }
+
+    /// `data.<field>` whatever the errors.
+    pub fn data_even_with_errors(&self, field: &str) -> &Value {
+        &self.body["data"][field]
+    }
+
+    pub fn error_code(&self) -> Option<&str> {
+        self.body.pointer("/errors/0/extensions/code").and_then(Value::as_str)
+    }
+
+    pub fn error_field(&self) -> Option<&str> {
+        self.body.pointer("/errors/0/extensions/field").and_then(Value::as_str)
+    }
+
+    pub fn error_message(&self) -> &str {
+        self.body
+            .pointer("/errors/0/message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// Asserts the first error's code (and field, when given).
+    pub fn assert_error(&self, code: &str, field: Option<&str>) {
+        assert_eq!(self.error_code(), Some(code), "body: {}", self.body);
+        if field.is_some() {
+            assert_eq!(self.error_field(), field, "body: {}", self.body);
+        }
+    }
+}
+
+pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) {
+    accessToken refreshToken tokenType expiresIn user { id username email contactNumber isStaff } } }";
+pub const LOGIN: &str =
+    "mutation($username: String!, $password: String!) { login(username: $username, password: $password) {
+    accessToken refreshToken tokenType expiresIn user { id username } } }";
+pub const CREATE_NUMBER: &str = "mutation($input: CreateVirtualNumberInput!) { createVirtualNumber(input: $input) {
+    id phoneNumber friendlyName countryCode isActive owner { id username } } }";
+pub const VIRTUAL_NUMBER: &str = "query($id: ID!) { virtualNumber(id: $id) { id phoneNumber friendlyName isActive } }";
+pub const MY_NUMBERS: &str =
+    "query($first: Int, $after: String, $last: Int, $before: String, $filter: VirtualNumberFilter) {
+    myVirtualNumbers(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
+      totalCount edges { cursor node { id phoneNumber } } nodes { id }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";

@@ -1,0 +1,10 @@
+//! One integration binary: the real router, over HTTP, on a fresh database per test
+//! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
+
+mod accounts;
+mod helpers;
+mod lifecycle;
+mod numbers;
+mod paging;
+mod schema;
+mod tokens;
