@@ -10,9 +10,10 @@ use tokio::net::TcpListener;
 use crate::{
     accounts::{AccountService, SessionService},
     auth::{secret, tokens::TokenKeys},
+    calls::CallService,
     config::Config,
     db,
-    graphql::{self, Services},
+    graphql::Services,
     http::{self, HttpState},
     numbers::{NumberService, Region},
 };
@@ -27,14 +28,13 @@ impl App {
     /// Connects, migrates and binds; the server is not yet answering.
     pub async fn build(config: &Config) -> anyhow::Result<App> {
         let db = db::connect(&config.database_url, config.database_max_connections).await?;
+        Self::build_on(config, db).await
+    }
+
+    /// Like `build`, over a connection the caller opened (and perhaps instrumented).
+    pub async fn build_on(config: &Config, db: DatabaseConnection) -> anyhow::Result<App> {
         db::migrate(&db).await?;
-        let services = services(config, db.clone())?;
-        let keys = services.sessions.keys().clone();
-        let router = http::router(HttpState {
-            schema: graphql::build(services),
-            keys,
-            db: db.clone(),
-        });
+        let router = router(config, db.clone())?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -62,6 +62,11 @@ impl App {
     }
 }
 
+/// The whole HTTP application over an open, migrated database.
+pub fn router(config: &Config, db: DatabaseConnection) -> anyhow::Result<axum::Router> {
+    Ok(http::router(HttpState::new(services(config, db.clone())?, db)))
+}
+
 /// The services resolvers use, from the configuration.
 pub fn services(config: &Config, db: DatabaseConnection) -> anyhow::Result<Services> {
     let secret = secret::resolve(config)?;
@@ -77,7 +82,8 @@ pub fn services(config: &Config, db: DatabaseConnection) -> anyhow::Result<Servi
     Ok(Services {
         accounts: AccountService::new(db.clone()),
         sessions: SessionService::new(db.clone(), keys, config.refresh_token_ttl),
-        numbers: NumberService::new(db),
+        numbers: NumberService::new(db.clone()),
+        calls: CallService::new(db),
         allow_signup: config.allow_signup,
         default_region,
     })

@@ -7,12 +7,13 @@
 //! - `cli`, `config`, `telemetry`, `app`, `db`: start-up, settings, logs, connections.
 //! - `http`: the router, middleware, GraphQL endpoint, playground, health checks.
 //! - `graphql`: schema assembly, context access, global ids, connections, `node`.
-//! - `accounts`, `numbers`: one folder per feature (rules in `service`, API in `graphql`).
+//! - `accounts`, `numbers`, `calls`: one folder per feature (rules in `service`, API in `graphql`).
 //! - `entity`: sea-orm entities, one per table.
 
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod calls;
 pub mod cli;
 pub mod config;
 pub mod db;

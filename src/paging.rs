@@ -11,7 +11,7 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// `first`/`after`: from the start of the sort order onwards.
     Forward,
@@ -20,7 +20,7 @@ pub enum Direction {
 }
 
 /// Which slice of a sorted list to read, bounded by keys of type `K`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageRequest<K> {
     pub direction: Direction,
     pub size: u64,
@@ -112,6 +112,15 @@ impl<K: CursorKey> PageRequest<K> {
 }
 
 impl<T> Page<T> {
+    /// A page with nothing on it and nothing around it.
+    pub fn empty() -> Self {
+        Page {
+            items: Vec::new(),
+            has_next_page: false,
+            has_previous_page: false,
+        }
+    }
+
     /// Builds a page from rows read in the request's direction with one extra row
     /// (`size + 1`) fetched to learn whether more exist.
     pub fn from_rows<K>(mut rows: Vec<T>, request: &PageRequest<K>) -> Self {

@@ -1,8 +1,12 @@
 //! `call_logs`: one row per call a virtual number made or received.
+//!
+//! `owner_id` (the number's owner when the call was logged) and
+//! `counterpart_number` (the other party) are copied onto each row so that a
+//! user's history, and its filters, are single index range scans.
 
 use sea_orm_migration::prelude::*;
 
-use crate::m20261125_000002_create_virtual_numbers::VirtualNumbers;
+use crate::{m20261125_000001_create_users::Users, m20261125_000002_create_virtual_numbers::VirtualNumbers};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -12,10 +16,12 @@ enum CallLogs {
     Table,
     Id,
     VirtualNumberId,
+    OwnerId,
     Direction,
     Status,
     CallerNumber,
     CalledNumber,
+    CounterpartNumber,
     StartedAt,
     DurationSeconds,
     ExternalId,
@@ -36,10 +42,12 @@ impl MigrationTrait for Migration {
                     .table(CallLogs::Table)
                     .col(ColumnDef::new(CallLogs::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(CallLogs::VirtualNumberId).uuid().not_null())
+                    .col(ColumnDef::new(CallLogs::OwnerId).uuid().not_null())
                     .col(ColumnDef::new(CallLogs::Direction).string_len(16).not_null())
                     .col(ColumnDef::new(CallLogs::Status).string_len(16).not_null())
                     .col(ColumnDef::new(CallLogs::CallerNumber).string_len(16).not_null())
                     .col(ColumnDef::new(CallLogs::CalledNumber).string_len(16).not_null())
+                    .col(ColumnDef::new(CallLogs::CounterpartNumber).string_len(16).not_null())
                     .col(
                         ColumnDef::new(CallLogs::StartedAt)
                             .timestamp_with_time_zone()
@@ -59,6 +67,13 @@ impl MigrationTrait for Migration {
                             .to(VirtualNumbers::Table, VirtualNumbers::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("call_logs_owner_id_fkey")
+                            .from(CallLogs::Table, CallLogs::OwnerId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -69,12 +84,31 @@ impl MigrationTrait for Migration {
              ON call_logs (virtual_number_id, external_id)",
         )
         .await?;
-        // A number's history, newest first, paged by keyset on (started_at, id).
-        db.execute_unprepared(
-            "CREATE INDEX call_logs_virtual_number_id_started_at_id_idx \
-             ON call_logs (virtual_number_id, started_at, id)",
-        )
-        .await?;
+        // Every list is newest first by (started_at, id), paged by keyset; each
+        // index below serves one way of narrowing it, and `callStats` ranges.
+        for (name, columns) in [
+            ("call_logs_owner_id_started_at_id_idx", "owner_id, started_at, id"),
+            (
+                "call_logs_virtual_number_id_started_at_id_idx",
+                "virtual_number_id, started_at, id",
+            ),
+            (
+                "call_logs_owner_id_counterpart_started_at_id_idx",
+                "owner_id, counterpart_number, started_at, id",
+            ),
+            (
+                "call_logs_owner_id_direction_started_at_id_idx",
+                "owner_id, direction, started_at, id",
+            ),
+            (
+                "call_logs_owner_id_status_started_at_id_idx",
+                "owner_id, status, started_at, id",
+            ),
+            ("call_logs_started_at_id_idx", "started_at, id"),
+        ] {
+            db.execute_unprepared(&format!("CREATE INDEX {name} ON call_logs ({columns})"))
+                .await?;
+        }
         Ok(())
     }
 

@@ -104,4 +104,12 @@ impl AccountService {
             .await?
             .filter(|user| user.is_active))
     }
+
+    /// Users by id, in one query (for the per-request loader).
+    pub async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<users::Model>, AppError> {
+        Ok(users::Entity::find()
+            .filter(users::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?)
+    }
 }

@@ -8,10 +8,14 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub virtual_number_id: Uuid,
+    /// The number's owner when the call was logged (copied for fast history queries).
+    pub owner_id: Uuid,
     pub direction: String,
     pub status: String,
     pub caller_number: String,
     pub called_number: String,
+    /// The other party: the caller of an inbound call, the called of an outbound one.
+    pub counterpart_number: String,
     pub started_at: DateTimeUtc,
     pub duration_seconds: i32,
     pub external_id: Option<String>,

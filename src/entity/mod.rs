@@ -6,10 +6,14 @@ pub mod refresh_tokens;
 pub mod users;
 pub mod virtual_numbers;
 
-/// The current time as both databases store it: PostgreSQL keeps microseconds,
-/// so SQLite gets the same precision and values compare alike on both.
+/// The current time as both databases store it (see [`stored_precision`]).
 pub fn now() -> chrono::DateTime<chrono::Utc> {
-    use chrono::{DurationRound, TimeDelta, Utc};
-    let now = Utc::now();
-    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+    stored_precision(chrono::Utc::now())
+}
+
+/// A time cut to microseconds: PostgreSQL keeps no more, so SQLite gets the
+/// same and values (and cursors) compare alike on both.
+pub fn stored_precision(time: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    time.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(time)
 }

@@ -8,18 +8,26 @@ pub mod node;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-use crate::{accounts, numbers};
+use crate::{accounts, calls, numbers};
+
+/// Relay paging arguments as they arrive: `first`, `after`, `last`, `before`.
+pub type RelayArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
 pub use context::{ContextExt, Services};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
     accounts::graphql::AccountQuery,
     numbers::graphql::NumberQuery,
+    calls::graphql::CallQuery,
     node::NodeQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(accounts::graphql::AccountMutation, numbers::graphql::NumberMutation);
+pub struct Mutation(
+    accounts::graphql::AccountMutation,
+    numbers::graphql::NumberMutation,
+    calls::graphql::CallMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

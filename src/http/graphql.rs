@@ -52,7 +52,8 @@ async fn execute(
             AppError::bad_input("query", "GET runs queries only; send mutations with POST"),
         );
     }
-    let mut request = request;
+    // Loaders are made per request: their caches must never cross viewers.
+    let mut request = request.data(state.services.loaders(viewer));
     if let Some(viewer) = viewer {
         request = request.data(viewer);
     }

@@ -22,14 +22,29 @@ use tower_http::{
     trace::{DefaultOnResponse, TraceLayer},
 };
 
-use crate::{auth::tokens::TokenKeys, graphql::AppSchema};
+use crate::{
+    auth::tokens::TokenKeys,
+    graphql::{self as schema, AppSchema, Services},
+};
 
 /// What handlers share.
 #[derive(Clone)]
 pub struct HttpState {
     pub schema: AppSchema,
+    pub services: Services,
     pub keys: TokenKeys,
     pub db: DatabaseConnection,
+}
+
+impl HttpState {
+    pub fn new(services: Services, db: DatabaseConnection) -> Self {
+        HttpState {
+            schema: schema::build(services.clone()),
+            keys: services.sessions.keys().clone(),
+            services,
+            db,
+        }
+    }
 }
 
 /// Largest request body accepted (GraphQL documents and variables).

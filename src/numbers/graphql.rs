@@ -7,10 +7,11 @@ use uuid::Uuid;
 use super::{E164, NewNumber, NumberChanges, NumberFilter, Region};
 use crate::{
     accounts::graphql::User,
+    calls::graphql::{CallLog, CallLogFilter, number_call_logs, unshare},
     entity::virtual_numbers,
     error::AppError,
     graphql::{
-        ContextExt,
+        ContextExt, RelayArgs,
         connection::{Connection, ConnectionNode},
         ids::{self, NodeType},
     },
@@ -60,12 +61,24 @@ impl VirtualNumber {
 
     async fn owner(&self, ctx: &Context<'_>) -> Result<User, AppError> {
         let viewer = ctx.viewer()?;
-        ctx.services()?
-            .accounts
-            .find_visible(viewer, self.0.owner_id)
-            .await?
+        let owner = ctx.loaders()?.users.load_one(self.0.owner_id).await.map_err(unshare)?;
+        owner
+            .filter(|owner| viewer.may_act_for(owner.id))
             .map(User::from)
             .ok_or(AppError::NotFound("no such user"))
+    }
+
+    /// This number's calls, newest first (batched with the other numbers on the page).
+    async fn call_logs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<CallLogFilter>,
+    ) -> Result<Connection<CallLog>, AppError> {
+        number_call_logs(ctx, self.0.id, (first, after, last, before), filter).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -107,9 +120,6 @@ pub struct UpdateVirtualNumberInput {
     /// Turn the number off (no new calls) or on again.
     is_active: Option<bool>,
 }
-
-/// Relay paging arguments as they arrive: `first`, `after`, `last`, `before`.
-pub type RelayArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
 
 /// One page of `owner_id`'s numbers as a connection (shared by `myVirtualNumbers` and `User.virtualNumbers`).
 pub async fn list_numbers(

@@ -93,6 +93,15 @@ impl NumberService {
             .filter(|number| viewer.may_act_for(number.owner_id)))
     }
 
+    /// Numbers by id, released ones included, in one query (for the per-request loader;
+    /// callers apply visibility).
+    pub async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<virtual_numbers::Model>, AppError> {
+        Ok(virtual_numbers::Entity::find()
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?)
+    }
+
     async fn get_visible(&self, viewer: &Viewer, id: Uuid) -> Result<virtual_numbers::Model, AppError> {
         self.find_visible(viewer, id)
             .await?
@@ -108,11 +117,7 @@ impl NumberService {
         request: &PageRequest<Uuid>,
     ) -> Result<Page<virtual_numbers::Model>, AppError> {
         if !viewer.may_act_for(owner_id) {
-            return Ok(Page {
-                items: Vec::new(),
-                has_next_page: false,
-                has_previous_page: false,
-            });
+            return Ok(Page::empty());
         }
         let mut query = virtual_numbers::Entity::find().filter(Self::condition(owner_id, filter));
         if let Some(after) = request.after {

@@ -1,8 +1,14 @@
 //! `TestApp`: the real server on a fresh database, plus helpers that read as sentences.
 
-use std::{io::Write, sync::Once};
+use std::{
+    io::Write,
+    sync::{
+        Arc, Once,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use switchboard::{
     accounts::{
@@ -108,13 +114,40 @@ impl TestApp {
 
     /// Spawns with a tweaked configuration (sign-up closed, a default region, ...).
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_on(tweak, |_| {}).await
+    }
+
+    /// Spawns with a counter of every SQL statement the server runs.
+    pub async fn spawn_counting_statements() -> (TestApp, Arc<AtomicUsize>) {
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        let app = Self::spawn_on(
+            |_| {},
+            move |db| {
+                db.set_metric_callback(move |info| {
+                    if std::env::var("TEST_LOG_SQL").is_ok() {
+                        eprintln!("SQL: {}", info.statement.sql);
+                    }
+                    counter.fetch_add(1, Ordering::SeqCst);
+                })
+            },
+        )
+        .await;
+        (app, statements)
+    }
+
+    async fn spawn_on(tweak: impl FnOnce(&mut Config), instrument: impl FnOnce(&mut DatabaseConnection)) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             switchboard::telemetry::init(switchboard::config::LogFormat::Pretty);
         }
         let (url, sqlite_dir, postgres) = fresh_database().await;
         let mut config = test_config(&url);
         tweak(&mut config);
-        let app = App::build(&config).await.expect("building the app");
+        let mut db = switchboard::db::connect(&config.database_url, config.database_max_connections)
+            .await
+            .expect("connecting to the test database");
+        instrument(&mut db);
+        let app = App::build_on(&config, db).await.expect("building the app");
         let address = format!("http://{}", app.local_addr().expect("bound address"));
         let (shutdown, signal) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
@@ -242,6 +275,12 @@ impl<'a> TestUser<'a> {
         self.app.gql_as(Some(&self.access_token), query, variables).await
     }
 
+    /// Records a call and returns the log (`id`, `startedAt`, ...).
+    pub async fn records_call(&self, input: Value) -> Value {
+        let response = self.gql(RECORD_CALL, json!({ "input": input })).await;
+        response.data("recordCall").clone()
+    }
+
     /// Creates a number and returns its `id`.
     pub async fn creates_number(&self, phone_number: &str) -> String {
         let response = self
@@ -315,4 +354,11 @@ pub const MY_NUMBERS: &str =
     "query($first: Int, $after: String, $last: Int, $before: String, $filter: VirtualNumberFilter) {
     myVirtualNumbers(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
       totalCount edges { cursor node { id phoneNumber } } nodes { id }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
+pub const RECORD_CALL: &str = "mutation($input: RecordCallInput!) { recordCall(input: $input) {
+    id direction status callerNumber calledNumber counterpartNumber startedAt durationSeconds externalId
+    virtualNumber { id phoneNumber } } }";
+pub const CALL_LOGS: &str = "query($first: Int, $after: String, $last: Int, $before: String, $filter: CallLogFilter) {
+    callLogs(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
+      totalCount edges { cursor node { id startedAt direction status counterpartNumber durationSeconds } }
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";

@@ -2,6 +2,8 @@
 //! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod accounts;
+mod call_paging;
+mod calls;
 mod helpers;
 mod lifecycle;
 mod numbers;

@@ -1,0 +1,9 @@
+//! Call logs: recording (`service`), search and keyset paging (`service`),
+//! statistics (`stats`), batched loading (`loaders`) and the GraphQL API (`graphql`).
+
+pub mod graphql;
+pub mod loaders;
+pub mod service;
+pub mod stats;
+
+pub use service::{CallDirection, CallFilter, CallKey, CallService, CallStatus, NewCall};

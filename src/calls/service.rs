@@ -1,0 +1,400 @@
+//! The rules of call logs: who may record and read which, idempotent ingestion
+//! by `externalId`, and newest-first keyset paging on `(started_at, id)`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    Condition, DatabaseConnection, FromQueryResult, Order, PaginatorTrait, QueryOrder, QuerySelect, QueryTrait,
+    prelude::*,
+    sea_query::{Alias, Asterisk, ExprTrait, Query, WindowStatement},
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::Viewer,
+    entity::{
+        self,
+        call_logs::{self, Column},
+        virtual_numbers,
+    },
+    error::AppError,
+    numbers::E164,
+    paging::{CursorKey, Direction, Page, PageRequest},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallDirection {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallStatus {
+    Completed,
+    NoAnswer,
+    Busy,
+    Failed,
+    Canceled,
+}
+
+impl CallDirection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallDirection::Inbound => "inbound",
+            CallDirection::Outbound => "outbound",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [CallDirection::Inbound, CallDirection::Outbound]
+            .into_iter()
+            .find(|d| d.as_str() == text)
+    }
+}
+
+impl CallStatus {
+    pub const ALL: [CallStatus; 5] = [
+        CallStatus::Completed,
+        CallStatus::NoAnswer,
+        CallStatus::Busy,
+        CallStatus::Failed,
+        CallStatus::Canceled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Completed => "completed",
+            CallStatus::NoAnswer => "no_answer",
+            CallStatus::Busy => "busy",
+            CallStatus::Failed => "failed",
+            CallStatus::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// A call to log; numbers already parsed, everything else checked here.
+#[derive(Debug)]
+pub struct NewCall {
+    pub virtual_number_id: Uuid,
+    pub direction: CallDirection,
+    pub status: CallStatus,
+    pub caller_number: E164,
+    pub called_number: E164,
+    pub started_at: Option<DateTime<Utc>>,
+    pub duration_seconds: i32,
+    pub external_id: Option<String>,
+}
+
+/// Narrows a list of call logs (and the calls `callStats` counts).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
+pub struct CallFilter {
+    pub virtual_number_id: Option<Uuid>,
+    pub direction: Option<CallDirection>,
+    pub status: Option<CallStatus>,
+    /// Inclusive lower bound on `started_at`.
+    pub started_after: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on `started_at`.
+    pub started_before: Option<DateTime<Utc>>,
+    /// The other party, in E.164.
+    pub counterpart_number: Option<String>,
+}
+
+/// The sort key of call logs: newest first by start time, ties broken by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallKey {
+    pub started_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl CursorKey for CallKey {
+    fn to_cursor_text(&self) -> String {
+        format!("call:{}:{}", self.started_at.timestamp_micros(), self.id)
+    }
+
+    fn from_cursor_text(text: &str) -> Option<Self> {
+        let (micros, id) = text.strip_prefix("call:")?.split_once(':')?;
+        Some(CallKey {
+            started_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+impl CallKey {
+    pub fn of(log: &call_logs::Model) -> Self {
+        CallKey {
+            started_at: log.started_at,
+            id: log.id,
+        }
+    }
+}
+
+/// Longest a call may last: one day.
+pub const MAX_DURATION_SECONDS: i32 = 86_400;
+/// How far in the future a start time may be (clock skew between carriers and us).
+pub const MAX_FUTURE_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+#[derive(Clone)]
+pub struct CallService {
+    db: DatabaseConnection,
+}
+
+const NUMBER_NOT_FOUND: &str = "no such virtual number";
+
+impl CallService {
+    pub fn new(db: DatabaseConnection) -> Self {
+        CallService { db }
+    }
+
+    /// Logs a call on one of the viewer's numbers. The same `external_id` on the
+    /// same number returns the first log unchanged, also under concurrent retries
+    /// (the unique index decides; the losers read the winner's row).
+    pub async fn record(&self, viewer: &Viewer, call: NewCall) -> Result<call_logs::Model, AppError> {
+        let number = virtual_numbers::Entity::find_by_id(call.virtual_number_id)
+            .one(&self.db)
+            .await?
+            .filter(|number| viewer.may_act_for(number.owner_id))
+            .ok_or(AppError::NotFound(NUMBER_NOT_FOUND))?;
+        if let Some(external_id) = &call.external_id
+            && let Some(existing) = self.find_external(number.id, external_id).await?
+        {
+            return Ok(existing);
+        }
+        if number.released_at.is_some() || !number.is_active {
+            return Err(AppError::bad_input(
+                "virtualNumberId",
+                "this number is released or inactive and takes no new calls",
+            ));
+        }
+        let own = number.phone_number.as_str();
+        let counterpart = match call.direction {
+            CallDirection::Inbound if call.called_number.as_str() != own => {
+                return Err(AppError::bad_input(
+                    "calledNumber",
+                    "an inbound call's calledNumber must be the virtual number",
+                ));
+            }
+            CallDirection::Outbound if call.caller_number.as_str() != own => {
+                return Err(AppError::bad_input(
+                    "callerNumber",
+                    "an outbound call's callerNumber must be the virtual number",
+                ));
+            }
+            CallDirection::Inbound => call.caller_number.as_str(),
+            CallDirection::Outbound => call.called_number.as_str(),
+        };
+        if !(0..=MAX_DURATION_SECONDS).contains(&call.duration_seconds) {
+            return Err(AppError::bad_input(
+                "durationSeconds",
+                format!("durationSeconds is 0 to {MAX_DURATION_SECONDS}"),
+            ));
+        }
+        if call.status != CallStatus::Completed && call.duration_seconds != 0 {
+            return Err(AppError::bad_input(
+                "durationSeconds",
+                "a call that was not completed has durationSeconds 0",
+            ));
+        }
+        let now = entity::now();
+        let started_at = match call.started_at {
+            Some(started_at) if started_at > now + MAX_FUTURE_SKEW => {
+                return Err(AppError::bad_input(
+                    "startedAt",
+                    "startedAt may be at most 5 minutes in the future",
+                ));
+            }
+            Some(started_at) => entity::stored_precision(started_at),
+            None => now,
+        };
+        let log = call_logs::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            virtual_number_id: Set(number.id),
+            owner_id: Set(number.owner_id),
+            direction: Set(call.direction.as_str().to_owned()),
+            status: Set(call.status.as_str().to_owned()),
+            caller_number: Set(call.caller_number.as_str().to_owned()),
+            called_number: Set(call.called_number.as_str().to_owned()),
+            counterpart_number: Set(counterpart.to_owned()),
+            started_at: Set(started_at),
+            duration_seconds: Set(call.duration_seconds),
+            external_id: Set(call.external_id.clone()),
+            created_at: Set(now),
+        };
+        match log.insert(&self.db).await {
+            Ok(log) => Ok(log),
+            Err(error) => match (&call.external_id, error.sql_err()) {
+                (Some(external_id), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => self
+                    .find_external(number.id, external_id)
+                    .await?
+                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("external id conflict without a row"))),
+                _ => Err(error.into()),
+            },
+        }
+    }
+
+    async fn find_external(&self, number_id: Uuid, external_id: &str) -> Result<Option<call_logs::Model>, AppError> {
+        Ok(call_logs::Entity::find()
+            .filter(Column::VirtualNumberId.eq(number_id))
+            .filter(Column::ExternalId.eq(external_id))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// One page of the logs the viewer may read, newest first.
+    pub async fn list(
+        &self,
+        viewer: &Viewer,
+        filter: &CallFilter,
+        request: &PageRequest<CallKey>,
+    ) -> Result<Page<call_logs::Model>, AppError> {
+        let mut query = call_logs::Entity::find().filter(scope(viewer, filter));
+        if let Some(after) = request.after {
+            query = query.filter(older_than(after));
+        }
+        if let Some(before) = request.before {
+            query = query.filter(newer_than(before));
+        }
+        // Newest first; reading backwards walks the same index the other way.
+        query = match request.direction {
+            Direction::Forward => query.order_by_desc(Column::StartedAt).order_by_desc(Column::Id),
+            Direction::Backward => query.order_by_asc(Column::StartedAt).order_by_asc(Column::Id),
+        };
+        let rows = query.limit(request.fetch_limit()).all(&self.db).await?;
+        Ok(Page::from_rows(rows, request))
+    }
+
+    /// How many logs the same list holds in all.
+    pub async fn count(&self, viewer: &Viewer, filter: &CallFilter) -> Result<u64, AppError> {
+        Ok(call_logs::Entity::find()
+            .filter(scope(viewer, filter))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// Logs by id, in one query (for the per-request loader; callers apply visibility).
+    pub async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<call_logs::Model>, AppError> {
+        Ok(call_logs::Entity::find()
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The same page of logs for each of several numbers, in one windowed query:
+    /// `ROW_NUMBER() OVER (PARTITION BY virtual_number_id ...)` keeps `size + 1` rows each.
+    pub async fn first_pages(
+        &self,
+        viewer: &Viewer,
+        number_ids: &[Uuid],
+        filter: &CallFilter,
+        request: &PageRequest<CallKey>,
+    ) -> Result<HashMap<Uuid, Page<call_logs::Model>>, AppError> {
+        let mut condition = scope(viewer, filter).add(Column::VirtualNumberId.is_in(number_ids.iter().copied()));
+        if let Some(after) = request.after {
+            condition = condition.add(older_than(after));
+        }
+        if let Some(before) = request.before {
+            condition = condition.add(newer_than(before));
+        }
+        let order = match request.direction {
+            Direction::Forward => Order::Desc,
+            Direction::Backward => Order::Asc,
+        };
+        let window = WindowStatement::partition_by(Column::VirtualNumberId)
+            .order_by(Column::StartedAt, order.clone())
+            .order_by(Column::Id, order.clone())
+            .to_owned();
+        let mut ranked = call_logs::Entity::find().filter(condition).into_query();
+        ranked.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("row_rank"));
+        let query = Query::select()
+            .column(Asterisk)
+            .from_subquery(ranked, Alias::new("ranked"))
+            .and_where(Expr::col(Alias::new("row_rank")).lte(request.fetch_limit()))
+            .order_by(Alias::new("virtual_number_id"), Order::Asc)
+            .order_by(Alias::new("row_rank"), Order::Asc)
+            .to_owned();
+        let statement = self.db.get_database_backend().build(&query);
+        let rows = call_logs::Model::find_by_statement(statement).all(&self.db).await?;
+        let mut grouped: HashMap<Uuid, Vec<call_logs::Model>> = HashMap::new();
+        for row in rows {
+            grouped.entry(row.virtual_number_id).or_default().push(row);
+        }
+        Ok(grouped
+            .into_iter()
+            .map(|(id, rows)| (id, Page::from_rows(rows, request)))
+            .collect())
+    }
+}
+
+/// Rows strictly after `key` in newest-first order (older, or same time and smaller id).
+fn older_than(key: CallKey) -> Condition {
+    Condition::any().add(Column::StartedAt.lt(key.started_at)).add(
+        Condition::all()
+            .add(Column::StartedAt.eq(key.started_at))
+            .add(Column::Id.lt(key.id)),
+    )
+}
+
+/// Rows strictly before `key` in newest-first order.
+fn newer_than(key: CallKey) -> Condition {
+    Condition::any().add(Column::StartedAt.gt(key.started_at)).add(
+        Condition::all()
+            .add(Column::StartedAt.eq(key.started_at))
+            .add(Column::Id.gt(key.id)),
+    )
+}
+
+/// The logs `viewer` may read (their own numbers', released ones included; staff:
+/// everyone's), narrowed by `filter`.
+pub fn scope(viewer: &Viewer, filter: &CallFilter) -> Condition {
+    let mut condition = Condition::all();
+    if !viewer.is_staff {
+        condition = condition.add(Column::OwnerId.eq(viewer.user_id));
+    }
+    if let Some(number_id) = filter.virtual_number_id {
+        condition = condition.add(Column::VirtualNumberId.eq(number_id));
+    }
+    if let Some(direction) = filter.direction {
+        condition = condition.add(Column::Direction.eq(direction.as_str()));
+    }
+    if let Some(status) = filter.status {
+        condition = condition.add(Column::Status.eq(status.as_str()));
+    }
+    if let Some(after) = filter.started_after {
+        condition = condition.add(Column::StartedAt.gte(after));
+    }
+    if let Some(before) = filter.started_before {
+        condition = condition.add(Column::StartedAt.lt(before));
+    }
+    if let Some(counterpart) = &filter.counterpart_number {
+        condition = condition.add(Column::CounterpartNumber.eq(counterpart.as_str()));
+    }
+    condition
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_cursors_round_trip() {
+        let key = CallKey {
+            started_at: entity::now(),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(CallKey::decode_cursor(&key.encode_cursor()), Some(key));
+    }
+
+    #[test]
+    fn enums_round_trip_through_storage() {
+        for status in CallStatus::ALL {
+            assert_eq!(CallStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(CallDirection::parse("inbound"), Some(CallDirection::Inbound));
+    }
+}

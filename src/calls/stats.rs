@@ -1,0 +1,1 @@
+//! Call statistics (filled in below).
