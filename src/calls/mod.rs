@@ -5,5 +5,6 @@ pub mod graphql;
 pub mod loaders;
 pub mod service;
 pub mod stats;
+pub mod stats_graphql;
 
 pub use service::{CallDirection, CallFilter, CallKey, CallService, CallStatus, NewCall};

@@ -142,7 +142,7 @@ pub const MAX_FUTURE_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 #[derive(Clone)]
 pub struct CallService {
-    db: DatabaseConnection,
+    pub(super) db: DatabaseConnection,
 }
 
 const NUMBER_NOT_FOUND: &str = "no such virtual number";

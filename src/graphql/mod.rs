@@ -19,6 +19,7 @@ pub struct Query(
     accounts::graphql::AccountQuery,
     numbers::graphql::NumberQuery,
     calls::graphql::CallQuery,
+    calls::stats_graphql::StatsQuery,
     node::NodeQuery,
 );
 

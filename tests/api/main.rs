@@ -9,4 +9,5 @@ mod lifecycle;
 mod numbers;
 mod paging;
 mod schema;
+mod stats;
 mod tokens;

@@ -1,0 +1,120 @@
+//! `callStats` in GraphQL: totals and, with `groupBy`, buckets in a time zone.
+
+use async_graphql::{Context, Enum, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{
+    graphql::CallLogFilter,
+    stats::{Bucket, Figures, Period, parse_time_zone},
+};
+use crate::{error::AppError, graphql::ContextExt};
+
+/// The length of a `callStats` bucket.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum StatsPeriod {
+    Hour,
+    Day,
+    /// Weeks start on Monday.
+    Week,
+    Month,
+}
+
+impl From<StatsPeriod> for Period {
+    fn from(period: StatsPeriod) -> Self {
+        match period {
+            StatsPeriod::Hour => Period::Hour,
+            StatsPeriod::Day => Period::Day,
+            StatsPeriod::Week => Period::Week,
+            StatsPeriod::Month => Period::Month,
+        }
+    }
+}
+
+/// The figures of a set of calls.
+#[derive(SimpleObject)]
+pub struct CallFigures {
+    total_calls: i64,
+    inbound_calls: i64,
+    outbound_calls: i64,
+    /// Calls with status COMPLETED.
+    completed_calls: i64,
+    /// Inbound calls nobody answered: NO_ANSWER, BUSY or CANCELED.
+    missed_calls: i64,
+    total_duration_seconds: i64,
+    /// Mean talk time of completed calls; 0 when there are none.
+    average_duration_seconds: f64,
+}
+
+impl From<Figures> for CallFigures {
+    fn from(figures: Figures) -> Self {
+        CallFigures {
+            average_duration_seconds: figures.average_duration_seconds(),
+            total_calls: figures.total_calls,
+            inbound_calls: figures.inbound_calls,
+            outbound_calls: figures.outbound_calls,
+            completed_calls: figures.completed_calls,
+            missed_calls: figures.missed_calls,
+            total_duration_seconds: figures.total_duration_seconds,
+        }
+    }
+}
+
+/// One period's figures.
+#[derive(SimpleObject)]
+pub struct CallStatsBucket {
+    /// Where the period starts: local midnight (or the hour, Monday, 1st) in the requested zone.
+    period_start: DateTime<Utc>,
+    #[graphql(flatten)]
+    figures: CallFigures,
+}
+
+impl From<Bucket> for CallStatsBucket {
+    fn from(bucket: Bucket) -> Self {
+        CallStatsBucket {
+            period_start: bucket.period_start,
+            figures: bucket.figures.into(),
+        }
+    }
+}
+
+/// Totals over the filtered calls and, with `groupBy`, the same per period.
+#[derive(SimpleObject)]
+pub struct CallStats {
+    #[graphql(flatten)]
+    figures: CallFigures,
+    /// Oldest first; periods without calls are left out. Empty without `groupBy`.
+    buckets: Vec<CallStatsBucket>,
+    /// The zone the buckets follow.
+    time_zone: String,
+}
+
+#[derive(Default)]
+pub struct StatsQuery;
+
+#[Object]
+impl StatsQuery {
+    /// Figures over your calls (staff: everyone's) narrowed by `filter`, and per
+    /// `groupBy` period in `timeZone` (an IANA name such as `America/New_York`; default UTC).
+    async fn call_stats(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CallLogFilter>,
+        group_by: Option<StatsPeriod>,
+        time_zone: Option<String>,
+    ) -> Result<CallStats, AppError> {
+        let viewer = ctx.viewer()?;
+        let zone = parse_time_zone(time_zone.as_deref().unwrap_or("UTC"))?;
+        let filter = filter.unwrap_or_default().parse(ctx)?;
+        let calls = &ctx.services()?.calls;
+        let figures = calls.totals(viewer, &filter).await?;
+        let buckets = match group_by {
+            Some(period) => calls.buckets(viewer, &filter, period.into(), zone).await?,
+            None => Vec::new(),
+        };
+        Ok(CallStats {
+            figures: figures.into(),
+            buckets: buckets.into_iter().map(Into::into).collect(),
+            time_zone: zone.name().to_owned(),
+        })
+    }
+}

@@ -1,0 +1,211 @@
+//! `callStats`: totals and time-zone buckets, checked against sums made here.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser};
+
+const NUMBER: &str = "+12015550123";
+const STATS: &str = "query($filter: CallLogFilter, $groupBy: StatsPeriod, $timeZone: String) {
+    callStats(filter: $filter, groupBy: $groupBy, timeZone: $timeZone) {
+      totalCalls inboundCalls outboundCalls completedCalls missedCalls totalDurationSeconds averageDurationSeconds timeZone
+      buckets { periodStart totalCalls inboundCalls completedCalls missedCalls totalDurationSeconds } } }";
+
+/// (startedAt, inbound, status, duration)
+type Call = (&'static str, bool, &'static str, i64);
+
+async fn record_all(user: &TestUser<'_>, number: &str, calls: &[Call]) {
+    for (started_at, inbound, status, duration) in calls {
+        let (caller, called) = if *inbound {
+            ("+14155550100", NUMBER)
+        } else {
+            (NUMBER, "+14155550100")
+        };
+        user.records_call(
+            json!({ "virtualNumberId": number, "direction": if *inbound { "INBOUND" } else { "OUTBOUND" },
+            "status": status, "callerNumber": caller, "calledNumber": called, "startedAt": started_at,
+            "durationSeconds": duration }),
+        )
+        .await;
+    }
+}
+
+fn figures_of(calls: &[&Call]) -> (usize, usize, usize, usize, i64) {
+    let inbound = calls.iter().filter(|c| c.1).count();
+    let completed = calls.iter().filter(|c| c.2 == "COMPLETED").count();
+    let missed = calls
+        .iter()
+        .filter(|c| c.1 && ["NO_ANSWER", "BUSY", "CANCELED"].contains(&c.2))
+        .count();
+    let duration = calls.iter().map(|c| c.3).sum();
+    (calls.len(), inbound, completed, missed, duration)
+}
+
+const CALLS: [Call; 7] = [
+    ("2026-03-06T15:00:00Z", true, "COMPLETED", 120),
+    // 02:00 UTC on the 7th is 21:00 on the 6th in New York.
+    ("2026-03-07T02:00:00Z", true, "NO_ANSWER", 0),
+    ("2026-03-07T16:30:00Z", false, "COMPLETED", 60),
+    // New York springs forward at 07:00 UTC on 8 March 2026; the 8th is 23 hours long.
+    ("2026-03-08T04:59:00Z", true, "BUSY", 0),
+    ("2026-03-08T12:00:00Z", false, "FAILED", 0),
+    ("2026-03-09T03:30:00Z", true, "COMPLETED", 300),
+    ("2026-04-01T00:00:00Z", true, "CANCELED", 0),
+];
+
+#[tokio::test]
+async fn totals_match_the_sums_of_the_calls() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let number = alice.creates_number(NUMBER).await;
+    record_all(&alice, &number, &CALLS).await;
+
+    let all = alice.gql(STATS, json!({})).await;
+    let inbound_march = alice
+        .gql(
+            STATS,
+            json!({ "filter": { "direction": "INBOUND", "startedAfter": "2026-03-01T00:00:00Z",
+            "startedBefore": "2026-04-01T00:00:00Z" } }),
+        )
+        .await;
+
+    let stats = all.data("callStats");
+    let (total, inbound, completed, missed, duration) = figures_of(&CALLS.iter().collect::<Vec<_>>());
+    assert_eq!(stats["totalCalls"], total);
+    assert_eq!(stats["inboundCalls"], inbound);
+    assert_eq!(stats["outboundCalls"], total - inbound);
+    assert_eq!(stats["completedCalls"], completed);
+    assert_eq!(stats["missedCalls"], missed);
+    assert_eq!(stats["totalDurationSeconds"], duration);
+    assert_eq!(stats["averageDurationSeconds"], duration as f64 / completed as f64);
+    assert_eq!(stats["buckets"], json!([]));
+    assert_eq!(stats["timeZone"], "UTC");
+    let narrowed: Vec<&Call> = CALLS.iter().filter(|c| c.1 && c.0 < "2026-04").collect();
+    assert_eq!(inbound_march.data("callStats")["totalCalls"], narrowed.len());
+}
+
+#[tokio::test]
+async fn days_follow_the_requested_time_zone_across_a_dst_change() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let number = alice.creates_number(NUMBER).await;
+    record_all(&alice, &number, &CALLS).await;
+
+    let new_york = alice
+        .gql(STATS, json!({ "groupBy": "DAY", "timeZone": "America/New_York" }))
+        .await;
+    let utc = alice.gql(STATS, json!({ "groupBy": "DAY" })).await;
+
+    let buckets = |response: &Value| -> Vec<(String, i64)> {
+        response["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["periodStart"].as_str().unwrap().to_owned(),
+                    b["totalCalls"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(buckets(new_york.data("callStats")), expected_new_york());
+    assert_eq!(
+        buckets(utc.data("callStats")),
+        vec![
+            ("2026-03-06T00:00:00+00:00".to_owned(), 1),
+            ("2026-03-07T00:00:00+00:00".to_owned(), 2),
+            ("2026-03-08T00:00:00+00:00".to_owned(), 2),
+            ("2026-03-09T00:00:00+00:00".to_owned(), 1),
+            ("2026-04-01T00:00:00+00:00".to_owned(), 1),
+        ]
+    );
+}
+
+/// The New York days of `CALLS`, worked out by hand:
+/// 03-06 15:00Z → 10:00 EST on the 6th; 03-07 02:00Z → 21:00 EST on the 6th;
+/// 03-07 16:30Z → 11:30 EST on the 7th; 03-08 04:59Z → 23:59 EST on the 7th;
+/// 03-08 12:00Z → 08:00 EDT on the 8th; 03-09 03:30Z → 23:30 EDT on the 8th;
+/// 04-01 00:00Z → 20:00 EDT on 31 March.
+fn expected_new_york() -> Vec<(String, i64)> {
+    vec![
+        ("2026-03-06T05:00:00+00:00".to_owned(), 2),
+        ("2026-03-07T05:00:00+00:00".to_owned(), 2),
+        ("2026-03-08T05:00:00+00:00".to_owned(), 2),
+        ("2026-03-31T04:00:00+00:00".to_owned(), 1),
+    ]
+}
+
+#[tokio::test]
+async fn weeks_start_on_monday_and_months_on_the_first() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let number = alice.creates_number(NUMBER).await;
+    record_all(&alice, &number, &CALLS).await;
+
+    let weeks = alice.gql(STATS, json!({ "groupBy": "WEEK" })).await;
+    let months = alice
+        .gql(STATS, json!({ "groupBy": "MONTH", "timeZone": "Europe/Paris" }))
+        .await;
+    let hours = alice
+        .gql(
+            STATS,
+            json!({ "groupBy": "HOUR", "filter": { "startedBefore": "2026-03-07T00:00:00Z" } }),
+        )
+        .await;
+
+    let starts = |response: &Value| -> Vec<(String, i64)> {
+        response["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["periodStart"].as_str().unwrap().to_owned(),
+                    b["totalCalls"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // 2026-03-02 and 2026-03-09 are Mondays; 2026-03-30 too.
+    assert_eq!(
+        starts(weeks.data("callStats")),
+        vec![
+            ("2026-03-02T00:00:00+00:00".to_owned(), 5),
+            ("2026-03-09T00:00:00+00:00".to_owned(), 1),
+            ("2026-03-30T00:00:00+00:00".to_owned(), 1),
+        ]
+    );
+    // Paris is UTC+1 in March, UTC+2 from 29 March: 1 April 00:00Z is 02:00 in Paris, April.
+    assert_eq!(
+        starts(months.data("callStats")),
+        vec![
+            ("2026-02-28T23:00:00+00:00".to_owned(), 6),
+            ("2026-03-31T22:00:00+00:00".to_owned(), 1)
+        ]
+    );
+    assert_eq!(
+        starts(hours.data("callStats")),
+        vec![("2026-03-06T15:00:00+00:00".to_owned(), 1)]
+    );
+}
+
+#[tokio::test]
+async fn stats_refuse_unknown_zones_and_anonymous_callers_and_count_only_your_calls() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let bob = app.signed_up("bob").await;
+    let number = alice.creates_number(NUMBER).await;
+    record_all(&alice, &number, &CALLS).await;
+
+    let bad_zone = alice
+        .gql(STATS, json!({ "groupBy": "DAY", "timeZone": "Mars/Olympus" }))
+        .await;
+    let anonymous = app.gql(STATS, json!({})).await;
+    let bobs = bob.gql(STATS, json!({ "groupBy": "DAY" })).await;
+
+    bad_zone.assert_error("BAD_USER_INPUT", Some("timeZone"));
+    anonymous.assert_error("UNAUTHENTICATED", None);
+    assert_eq!(bobs.data("callStats")["totalCalls"], 0);
+    assert_eq!(bobs.data("callStats")["averageDurationSeconds"], 0.0);
+    assert_eq!(bobs.data("callStats")["buckets"], json!([]));
+}
