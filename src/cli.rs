@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `create-user`, `export-schema`.
+//! The command line: `serve` (the default), `migrate`, `create-user`, `export-schema`, `seed-demo`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -11,6 +11,7 @@ use crate::{
         credentials::{Email, Password, Username},
     },
     app::{self, App},
+    calls::seed::{self, SeedOptions},
     config::Config,
     db, graphql,
 };
@@ -47,6 +48,19 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is exactly this output.
     ExportSchema,
+    /// Fill the database with demo users, numbers and 90 days of calls, and print
+    /// the demo users' credentials.
+    SeedDemo {
+        /// Demo users to create.
+        #[arg(long, default_value_t = 3)]
+        users: usize,
+        /// Numbers per user.
+        #[arg(long, default_value_t = 5)]
+        numbers: usize,
+        /// Calls in all, spread over every number.
+        #[arg(long, default_value_t = 10_000)]
+        calls: usize,
+    },
 }
 
 impl Cli {
@@ -69,6 +83,9 @@ impl Cli {
             Command::ExportSchema => {
                 print!("{}", graphql::sdl());
                 Ok(())
+            }
+            Command::SeedDemo { users, numbers, calls } => {
+                seed_demo(&config, SeedOptions { users, numbers, calls }).await
             }
         }
     }
@@ -98,6 +115,28 @@ async fn create_user(
     };
     let user = services.accounts.create(account).await.map_err(human)?;
     println!("created {}user {}", if staff { "staff " } else { "" }, user.username);
+    Ok(())
+}
+
+async fn seed_demo(config: &Config, options: SeedOptions) -> anyhow::Result<()> {
+    let db = db::connect(&config.database_url, config.database_max_connections).await?;
+    db::migrate(&db).await?;
+    let started = std::time::Instant::now();
+    let users = seed::seed_demo(&db, options).await?;
+    println!(
+        "seeded {} users and {} calls in {:.1?}",
+        users.len(),
+        options.calls,
+        started.elapsed()
+    );
+    for user in users {
+        println!(
+            "  username {:<20} password {:<18} numbers {}",
+            user.username,
+            user.password,
+            user.numbers.join(", ")
+        );
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod graphql;
 pub mod loaders;
+pub mod seed;
 pub mod service;
 pub mod stats;
 pub mod stats_graphql;

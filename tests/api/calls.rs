@@ -217,3 +217,37 @@ async fn a_released_numbers_logs_stay_in_the_owners_history() {
     assert_eq!(history.data("callLogs")["totalCount"], 1);
     assert_eq!(bobs.data("callLogs")["totalCount"], 1);
 }
+
+#[tokio::test]
+async fn seed_demo_makes_accounts_that_sign_in_and_see_their_calls() {
+    let app = TestApp::spawn().await;
+    let db = switchboard::db::connect(&app.database_url, 2).await.unwrap();
+    let options = switchboard::calls::seed::SeedOptions {
+        users: 2,
+        numbers: 3,
+        calls: 600,
+    };
+
+    let users = switchboard::calls::seed::seed_demo(&db, options).await.unwrap();
+    let mut seen = 0;
+    for user in &users {
+        let login = app
+            .gql(
+                crate::helpers::LOGIN,
+                json!({ "username": user.username, "password": user.password }),
+            )
+            .await;
+        let token = login.data("login")["accessToken"].as_str().unwrap().to_owned();
+        let logs = app.gql_as(Some(&token), CALL_LOGS, json!({ "first": 100 })).await;
+        seen += logs.data("callLogs")["totalCount"].as_u64().unwrap();
+        for log in logs.data("callLogs")["edges"].as_array().unwrap() {
+            let started: chrono::DateTime<chrono::Utc> = log["node"]["startedAt"].as_str().unwrap().parse().unwrap();
+            assert!(started > chrono::Utc::now() - chrono::Duration::days(91));
+            assert!(log["node"]["counterpartNumber"].as_str().unwrap().starts_with('+'));
+        }
+    }
+
+    assert_eq!(users.len(), 2);
+    assert!(users.iter().all(|u| u.numbers.len() == 3));
+    assert_eq!(seen, 600);
+}

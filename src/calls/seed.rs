@@ -1,0 +1,213 @@
+//! `seed-demo`: realistic demo data (users, valid numbers from several countries,
+//! 90 days of calls with a plausible mix) written in bulk. Users and numbers go
+//! through the real services; calls are inserted many rows per statement.
+
+use std::time::Duration;
+
+use chrono::{TimeDelta, Timelike};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use uuid::Uuid;
+
+use crate::{
+    accounts::{
+        AccountService, NewAccount,
+        credentials::{Password, Username},
+    },
+    auth::Viewer,
+    entity::{self, call_logs, virtual_numbers},
+    error::{AppError, describe},
+    numbers::{E164, NewNumber, NumberService},
+};
+
+/// How much to make.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedOptions {
+    pub users: usize,
+    /// Numbers per user.
+    pub numbers: usize,
+    /// Calls in all, spread over every number.
+    pub calls: usize,
+}
+
+/// A demo account to sign in with.
+pub struct DemoUser {
+    pub username: String,
+    pub password: String,
+    pub numbers: Vec<String>,
+}
+
+/// Number shapes from several countries; `#` is a random digit. Every number
+/// is checked with libphonenumber before use.
+const TEMPLATES: [&str; 8] = [
+    "+1 201 555 01##",
+    "+1 415 555 01##",
+    "+44 20 7946 0###",
+    "+33 1 42 68 ## ##",
+    "+49 30 901820##",
+    "+61 2 9374 4###",
+    "+81 3 3224 ####",
+    "+34 91 123 ## ##",
+];
+
+const ROWS_PER_INSERT: usize = 2_000;
+
+fn random_number(rng: &mut StdRng) -> Option<E164> {
+    let template = TEMPLATES[rng.random_range(0..TEMPLATES.len())];
+    let spelled: String = template
+        .chars()
+        .map(|c| {
+            if c == '#' {
+                char::from(b'0' + rng.random_range(0..10u8))
+            } else {
+                c
+            }
+        })
+        .collect();
+    E164::parse(&spelled, None).ok()
+}
+
+fn as_anyhow(error: AppError) -> anyhow::Error {
+    anyhow::anyhow!(describe(&error))
+}
+
+/// Writes the demo data and returns the accounts to sign in with.
+pub async fn seed_demo(db: &DatabaseConnection, options: SeedOptions) -> anyhow::Result<Vec<DemoUser>> {
+    let mut rng = StdRng::seed_from_u64(entity::now().timestamp_micros() as u64);
+    let accounts = AccountService::new(db.clone());
+    let numbers = NumberService::new(db.clone());
+    let run = Uuid::now_v7().simple().to_string();
+    let mut demo_users = Vec::new();
+    let mut lines: Vec<virtual_numbers::Model> = Vec::new();
+    for index in 1..=options.users {
+        let name = format!("demo{index}_{}", &run[run.len() - 6..]);
+        let password = format!("demo-password-{index}");
+        let username = Username::parse(&name).map_err(as_anyhow)?;
+        let account = NewAccount {
+            password: Password::parse(&password, &username).map_err(as_anyhow)?,
+            username,
+            email: Some(format!("{name}@example.com"))
+                .and_then(|e| crate::accounts::credentials::Email::parse(&e).ok()),
+            contact_number: None,
+            is_staff: false,
+        };
+        let user = accounts.create(account).await.map_err(as_anyhow)?;
+        let viewer = Viewer {
+            user_id: user.id,
+            is_staff: false,
+        };
+        let mut taken = Vec::new();
+        let mut attempts = 0;
+        while taken.len() < options.numbers && attempts < options.numbers * 50 {
+            attempts += 1;
+            let Some(phone_number) = random_number(&mut rng) else {
+                continue;
+            };
+            let friendly_name = Some(format!("Line {}", taken.len() + 1));
+            match numbers
+                .create(
+                    &viewer,
+                    NewNumber {
+                        phone_number,
+                        friendly_name,
+                        owner_id: None,
+                    },
+                )
+                .await
+            {
+                Ok(number) => {
+                    taken.push(number.phone_number.clone());
+                    lines.push(number);
+                }
+                Err(AppError::Conflict { .. }) => continue,
+                Err(error) => return Err(as_anyhow(error)),
+            }
+        }
+        demo_users.push(DemoUser {
+            username: name,
+            password,
+            numbers: taken,
+        });
+    }
+    if lines.is_empty() || options.calls == 0 {
+        return Ok(demo_users);
+    }
+    let counterparts: Vec<E164> = (0..500).filter_map(|_| random_number(&mut rng)).collect();
+    let progress = indicatif::ProgressBar::new(options.calls as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} calls ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    progress.enable_steady_tick(Duration::from_millis(250));
+    let now = entity::now();
+    let mut written = 0;
+    while written < options.calls {
+        let batch = ROWS_PER_INSERT.min(options.calls - written);
+        let rows = (0..batch).map(|_| {
+            let line = &lines[rng.random_range(0..lines.len())];
+            let counterpart = counterparts[rng.random_range(0..counterparts.len())]
+                .as_str()
+                .to_owned();
+            demo_call(&mut rng, line, counterpart, now)
+        });
+        call_logs::Entity::insert_many(rows.collect::<Vec<_>>())
+            .exec(db)
+            .await?;
+        written += batch;
+        progress.set_position(written as u64);
+    }
+    progress.finish();
+    Ok(demo_users)
+}
+
+/// One plausible call: busier in working hours, mostly completed, a few minutes long.
+fn demo_call(
+    rng: &mut StdRng,
+    line: &virtual_numbers::Model,
+    counterpart: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> call_logs::ActiveModel {
+    let mut started_at = now - TimeDelta::seconds(rng.random_range(0..90 * 24 * 3600));
+    if rng.random_bool(0.6) {
+        // Pull most calls into 08:00–18:59 UTC.
+        let hour = rng.random_range(8..19);
+        started_at = started_at.with_hour(hour).unwrap_or(started_at);
+        if started_at > now {
+            started_at -= TimeDelta::days(1);
+        }
+    }
+    let inbound = rng.random_bool(0.55);
+    let status = match rng.random_range(0..100) {
+        0..70 => "completed",
+        70..82 => "no_answer",
+        82..88 => "busy",
+        88..92 => "failed",
+        _ => "canceled",
+    };
+    let duration = if status == "completed" {
+        // Mostly short calls with a long tail.
+        let minutes = -rng.random::<f64>().max(1e-9).ln() * 3.0;
+        ((minutes * 60.0) as i32).clamp(3, 86_400)
+    } else {
+        0
+    };
+    let own = line.phone_number.clone();
+    let (caller, called) = if inbound {
+        (counterpart.clone(), own)
+    } else {
+        (own, counterpart.clone())
+    };
+    call_logs::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        virtual_number_id: Set(line.id),
+        owner_id: Set(line.owner_id),
+        direction: Set(if inbound { "inbound" } else { "outbound" }.to_owned()),
+        status: Set(status.to_owned()),
+        caller_number: Set(caller),
+        called_number: Set(called),
+        counterpart_number: Set(counterpart),
+        started_at: Set(entity::stored_precision(started_at)),
+        duration_seconds: Set(duration),
+        external_id: Set(None),
+        created_at: Set(now),
+    }
+}
