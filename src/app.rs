@@ -5,12 +5,12 @@ use std::{future::Future, net::SocketAddr};
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
     accounts::{AccountService, SessionService},
     auth::{secret, tokens::TokenKeys},
-    calls::CallService,
+    calls::{CallService, events::CallEvents},
     config::Config,
     db,
     graphql::Services,
@@ -22,6 +22,8 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     db: DatabaseConnection,
+    /// The PostgreSQL `LISTEN` task behind subscriptions, stopped at shutdown.
+    event_listener: Option<JoinHandle<()>>,
 }
 
 impl App {
@@ -34,11 +36,19 @@ impl App {
     /// Like `build`, over a connection the caller opened (and perhaps instrumented).
     pub async fn build_on(config: &Config, db: DatabaseConnection) -> anyhow::Result<App> {
         db::migrate(&db).await?;
-        let router = router(config, db.clone())?;
+        let (events, event_listener) = CallEvents::start(db.clone())
+            .await
+            .context("listening for call events")?;
+        let router = http::router(HttpState::new(services(config, db.clone(), events)?, db.clone()));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
-        Ok(App { listener, router, db })
+        Ok(App {
+            listener,
+            router,
+            db,
+            event_listener,
+        })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -56,19 +66,17 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
+        if let Some(listener) = self.event_listener {
+            listener.abort();
+        }
         self.db.close().await.context("closing the database pool")?;
         tracing::info!("switchboard stopped");
         Ok(())
     }
 }
 
-/// The whole HTTP application over an open, migrated database.
-pub fn router(config: &Config, db: DatabaseConnection) -> anyhow::Result<axum::Router> {
-    Ok(http::router(HttpState::new(services(config, db.clone())?, db)))
-}
-
 /// The services resolvers use, from the configuration.
-pub fn services(config: &Config, db: DatabaseConnection) -> anyhow::Result<Services> {
+pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> anyhow::Result<Services> {
     let secret = secret::resolve(config)?;
     let keys = TokenKeys::new(&secret, config.access_token_ttl);
     let default_region = config
@@ -83,7 +91,7 @@ pub fn services(config: &Config, db: DatabaseConnection) -> anyhow::Result<Servi
         accounts: AccountService::new(db.clone()),
         sessions: SessionService::new(db.clone(), keys, config.refresh_token_ttl),
         numbers: NumberService::new(db.clone()),
-        calls: CallService::new(db),
+        calls: CallService::new(db, events),
         allow_signup: config.allow_signup,
         default_region,
     })

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     accounts::{
-        NewAccount,
+        AccountService, NewAccount,
         credentials::{Email, Password, Username},
     },
     app::{self, App},
@@ -105,7 +105,6 @@ async fn create_user(
     let password = Password::parse(&password, &username).map_err(human)?;
     let db = db::connect(&config.database_url, 1).await?;
     db::migrate(&db).await?;
-    let services = app::services(config, db)?;
     let account = NewAccount {
         username,
         password,
@@ -113,7 +112,7 @@ async fn create_user(
         contact_number: None,
         is_staff: staff,
     };
-    let user = services.accounts.create(account).await.map_err(human)?;
+    let user = AccountService::new(db).create(account).await.map_err(human)?;
     println!("created {}user {}", if staff { "staff " } else { "" }, user.username);
     Ok(())
 }

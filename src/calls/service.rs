@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::events::CallEvents;
 use crate::{
     auth::Viewer,
     entity::{
@@ -143,13 +144,19 @@ pub const MAX_FUTURE_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 #[derive(Clone)]
 pub struct CallService {
     pub(super) db: DatabaseConnection,
+    events: CallEvents,
 }
 
 const NUMBER_NOT_FOUND: &str = "no such virtual number";
 
 impl CallService {
-    pub fn new(db: DatabaseConnection) -> Self {
-        CallService { db }
+    pub fn new(db: DatabaseConnection, events: CallEvents) -> Self {
+        CallService { db, events }
+    }
+
+    /// New logs as they are recorded (on any instance).
+    pub fn events(&self) -> &CallEvents {
+        &self.events
     }
 
     /// Logs a call on one of the viewer's numbers. The same `external_id` on the
@@ -227,7 +234,13 @@ impl CallService {
             created_at: Set(now),
         };
         match log.insert(&self.db).await {
-            Ok(log) => Ok(log),
+            Ok(log) => {
+                // The call is recorded whether or not anyone hears of it.
+                if let Err(error) = self.events.publish(&log).await {
+                    tracing::warn!(?error, "could not announce a new call log");
+                }
+                Ok(log)
+            }
             Err(error) => match (&call.external_id, error.sql_err()) {
                 (Some(external_id), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => self
                     .find_external(number.id, external_id)

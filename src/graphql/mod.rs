@@ -6,7 +6,9 @@ pub mod context;
 pub mod ids;
 pub mod node;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
+
+use crate::calls::subscription::CallSubscription;
 
 use crate::{accounts, calls, numbers};
 
@@ -30,7 +32,7 @@ pub struct Mutation(
     calls::graphql::CallMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, CallSubscription>;
 
 /// Deepest query accepted; deep enough for any real screen, shallow enough to stop abuse.
 pub const MAX_DEPTH: usize = 12;
@@ -38,8 +40,8 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// The schema with its limits, but no data: enough to print the SDL.
-pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn builder() -> SchemaBuilder<Query, Mutation, CallSubscription> {
+    Schema::build(Query::default(), Mutation::default(), CallSubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }

@@ -4,6 +4,7 @@
 pub mod graphql;
 pub mod health;
 pub mod playground;
+pub mod subscriptions;
 
 use std::time::Duration;
 
@@ -62,6 +63,7 @@ pub fn router(state: HttpState) -> Router {
         .max_age(Duration::from_secs(3600));
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(subscriptions::ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(playground::asset_router())

@@ -10,4 +10,5 @@ mod numbers;
 mod paging;
 mod schema;
 mod stats;
+mod subscriptions;
 mod tokens;

@@ -1,0 +1,48 @@
+//! `GET /graphql/ws`: subscriptions over graphql-transport-ws (and the older
+//! graphql-ws). The access token comes in `connection_init`'s payload as
+//! `{"authorization": "Bearer …"}`; a bad token refuses the connection.
+
+use async_graphql::{Data, http::ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::{
+    extract::{State, WebSocketUpgrade},
+    response::Response,
+};
+use serde_json::Value;
+
+use super::{HttpState, graphql::bearer_viewer};
+
+pub async fn ws(State(state): State<HttpState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
+        let HttpState {
+            schema, services, keys, ..
+        } = state;
+        GraphQLWebSocket::new(socket, schema, protocol)
+            .on_connection_init(move |payload| async move {
+                let mut data = Data::default();
+                let viewer = match authorization(&payload) {
+                    Some(value) => Some(bearer_viewer(Some(value), &keys).map_err(async_graphql::Error::from)?),
+                    None => None,
+                };
+                data.insert(services.loaders(viewer));
+                if let Some(viewer) = viewer {
+                    data.insert(viewer);
+                }
+                Ok(data)
+            })
+            .serve()
+    })
+}
+
+/// `authorization` (any case) at the top of the payload, or inside `headers`.
+fn authorization(payload: &Value) -> Option<&str> {
+    find_authorization(payload).or_else(|| find_authorization(payload.get("headers")?))
+}
+
+fn find_authorization(object: &Value) -> Option<&str> {
+    let (_, value) = object
+        .as_object()?
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))?;
+    value.as_str()
+}
