@@ -4,6 +4,7 @@
 mod accounts;
 mod call_paging;
 mod calls;
+mod cli;
 mod helpers;
 mod lifecycle;
 mod numbers;
