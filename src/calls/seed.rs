@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{TimeDelta, Timelike};
+use futures_util::{StreamExt, stream};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use uuid::Uuid;
@@ -51,6 +52,7 @@ const TEMPLATES: [&str; 8] = [
 ];
 
 const ROWS_PER_INSERT: usize = 2_000;
+const CONCURRENT_INSERTS: usize = 4;
 
 fn random_number(rng: &mut StdRng) -> Option<E164> {
     let template = TEMPLATES[rng.random_range(0..TEMPLATES.len())];
@@ -139,21 +141,24 @@ pub async fn seed_demo(db: &DatabaseConnection, options: SeedOptions) -> anyhow:
     );
     progress.enable_steady_tick(Duration::from_millis(250));
     let now = entity::now();
-    let mut written = 0;
-    while written < options.calls {
-        let batch = ROWS_PER_INSERT.min(options.calls - written);
-        let rows = (0..batch).map(|_| {
-            let line = &lines[rng.random_range(0..lines.len())];
-            let counterpart = counterparts[rng.random_range(0..counterparts.len())]
-                .as_str()
-                .to_owned();
-            demo_call(&mut rng, line, counterpart, now)
-        });
-        call_logs::Entity::insert_many(rows.collect::<Vec<_>>())
-            .exec(db)
-            .await?;
-        written += batch;
-        progress.set_position(written as u64);
+    // Batches are made here and written by a few statements at a time, so the
+    // database's cores (and index maintenance) run in parallel.
+    let batches = (0..options.calls.div_ceil(ROWS_PER_INSERT)).map(|index| {
+        let size = ROWS_PER_INSERT.min(options.calls - index * ROWS_PER_INSERT);
+        let rows: Vec<_> = (0..size)
+            .map(|_| {
+                let line = &lines[rng.random_range(0..lines.len())];
+                let counterpart = counterparts[rng.random_range(0..counterparts.len())]
+                    .as_str()
+                    .to_owned();
+                demo_call(&mut rng, line, counterpart, now)
+            })
+            .collect();
+        async move { call_logs::Entity::insert_many(rows).exec(db).await.map(|_| size) }
+    });
+    let mut writes = stream::iter(batches).buffer_unordered(CONCURRENT_INSERTS);
+    while let Some(written) = writes.next().await {
+        progress.inc(written? as u64);
     }
     progress.finish();
     Ok(demo_users)

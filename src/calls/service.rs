@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveValue::Set,
     Condition, DatabaseConnection, FromQueryResult, Order, PaginatorTrait, QueryOrder, QuerySelect, QueryTrait,
     prelude::*,
-    sea_query::{Alias, Asterisk, ExprTrait, Query, WindowStatement},
+    sea_query::{Alias, Asterisk, ExprTrait, Query, SimpleExpr, WindowStatement},
 };
 use uuid::Uuid;
 
@@ -344,22 +344,24 @@ impl CallService {
     }
 }
 
-/// Rows strictly after `key` in newest-first order (older, or same time and smaller id).
-fn older_than(key: CallKey) -> Condition {
-    Condition::any().add(Column::StartedAt.lt(key.started_at)).add(
-        Condition::all()
-            .add(Column::StartedAt.eq(key.started_at))
-            .add(Column::Id.lt(key.id)),
-    )
+/// Rows strictly after `key` in newest-first order: `(started_at, id) < key`.
+/// A row-value comparison, so both databases bound the index range with it
+/// (the equivalent OR form makes PostgreSQL filter every row before the cursor).
+fn older_than(key: CallKey) -> SimpleExpr {
+    sort_key().lt(key_value(key))
 }
 
-/// Rows strictly before `key` in newest-first order.
-fn newer_than(key: CallKey) -> Condition {
-    Condition::any().add(Column::StartedAt.gt(key.started_at)).add(
-        Condition::all()
-            .add(Column::StartedAt.eq(key.started_at))
-            .add(Column::Id.gt(key.id)),
-    )
+/// Rows strictly before `key` in newest-first order: `(started_at, id) > key`.
+fn newer_than(key: CallKey) -> SimpleExpr {
+    sort_key().gt(key_value(key))
+}
+
+fn sort_key() -> SimpleExpr {
+    Expr::tuple([Expr::col(Column::StartedAt), Expr::col(Column::Id)])
+}
+
+fn key_value(key: CallKey) -> SimpleExpr {
+    Expr::tuple([Expr::val(key.started_at), Expr::val(key.id)])
 }
 
 /// The logs `viewer` may read (their own numbers', released ones included; staff:
