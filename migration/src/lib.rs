@@ -8,6 +8,7 @@ mod m20261125_000001_create_users;
 mod m20261125_000002_create_virtual_numbers;
 mod m20261125_000003_create_call_logs;
 mod m20261125_000004_create_refresh_tokens;
+mod m20261125_000005_index_call_stats;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_virtual_numbers::Migration),
             Box::new(m20261125_000003_create_call_logs::Migration),
             Box::new(m20261125_000004_create_refresh_tokens::Migration),
+            Box::new(m20261125_000005_index_call_stats::Migration),
         ]
     }
 }

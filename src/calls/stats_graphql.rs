@@ -106,10 +106,16 @@ impl StatsQuery {
         let zone = parse_time_zone(time_zone.as_deref().unwrap_or("UTC"))?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
         let calls = &ctx.services()?.calls;
-        let figures = calls.totals(viewer, &filter).await?;
-        let buckets = match group_by {
-            Some(period) => calls.buckets(viewer, &filter, period.into(), zone).await?,
-            None => Vec::new(),
+        // The buckets cover exactly the filtered calls, so their sum is the totals.
+        let (figures, buckets) = match group_by {
+            Some(period) => {
+                let buckets = calls.buckets(viewer, &filter, period.into(), zone).await?;
+                let figures = buckets
+                    .iter()
+                    .fold(Figures::default(), |sum, bucket| sum.plus(&bucket.figures));
+                (figures, buckets)
+            }
+            None => (calls.totals(viewer, &filter).await?, Vec::new()),
         };
         Ok(CallStats {
             figures: figures.into(),
