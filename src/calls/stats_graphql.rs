@@ -82,7 +82,8 @@ impl From<Bucket> for CallStatsBucket {
 pub struct CallStats {
     #[graphql(flatten)]
     figures: CallFigures,
-    /// Oldest first; periods without calls are left out. Empty without `groupBy`.
+    /// One per period from the first call (or `startedAfter`) to the last (or
+    /// `startedBefore`), oldest first, quiet periods included with zeros. Empty without `groupBy`.
     buckets: Vec<CallStatsBucket>,
     /// The zone the buckets follow.
     time_zone: String,
