@@ -156,7 +156,12 @@ pub async fn seed_demo(db: &DatabaseConnection, options: SeedOptions) -> anyhow:
             .collect();
         async move { call_logs::Entity::insert_many(rows).exec(db).await.map(|_| size) }
     });
-    let mut writes = stream::iter(batches).buffer_unordered(CONCURRENT_INSERTS);
+    // SQLite has one writer at a time; more would only wait on its lock.
+    let writers = match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => 1,
+        _ => CONCURRENT_INSERTS,
+    };
+    let mut writes = stream::iter(batches).buffer_unordered(writers);
     while let Some(written) = writes.next().await {
         progress.inc(written? as u64);
     }
