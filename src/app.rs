@@ -39,7 +39,7 @@ impl App {
         let (events, event_listener) = CallEvents::start(db.clone())
             .await
             .context("listening for call events")?;
-        let router = http::router(HttpState::new(services(config, db.clone(), events)?, db.clone()));
+        let router = http::router(HttpState::new(services(config, db.clone(), events)?, db.clone())?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -88,7 +88,7 @@ pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> 
         })
         .transpose()?;
     Ok(Services {
-        accounts: AccountService::new(db.clone()),
+        accounts: AccountService::with_login_limit(db.clone(), config.login_attempts_per_minute),
         sessions: SessionService::new(db.clone(), keys, config.refresh_token_ttl),
         numbers: NumberService::new(db.clone()),
         calls: CallService::new(db, events),

@@ -51,6 +51,10 @@ pub struct Config {
     #[arg(long, env = "ALLOW_SIGNUP", global = true, default_value_t = true, action = clap::ArgAction::Set)]
     pub allow_signup: bool,
 
+    /// Sign-in attempts allowed per username per minute (on each instance); more get `RATE_LIMITED`.
+    #[arg(long, env = "LOGIN_ATTEMPTS_PER_MINUTE", global = true, default_value_t = 10)]
+    pub login_attempts_per_minute: u32,
+
     /// ISO 3166 region (such as `US`) used to read phone numbers written without `+` and a country code.
     #[arg(long, env = "DEFAULT_REGION", global = true)]
     pub default_region: Option<String>,

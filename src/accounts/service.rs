@@ -1,5 +1,7 @@
 //! Account rules: register, authenticate, look up users as a viewer may see them.
 
+use std::{num::NonZeroU32, sync::Arc};
+
 use sea_orm::{
     ActiveValue::Set,
     DatabaseConnection, EntityTrait, QueryFilter,
@@ -26,16 +28,29 @@ pub struct NewAccount {
     pub is_staff: bool,
 }
 
+/// Sign-in attempts per lowercased username, refilled over a minute.
+type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
+
 #[derive(Clone)]
 pub struct AccountService {
     db: DatabaseConnection,
+    login_limiter: Arc<LoginLimiter>,
 }
 
 const BAD_CREDENTIALS: &str = "wrong username or password";
+/// Default for `LOGIN_ATTEMPTS_PER_MINUTE`.
+pub const DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
 impl AccountService {
     pub fn new(db: DatabaseConnection) -> Self {
-        AccountService { db }
+        Self::with_login_limit(db, DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE)
+    }
+
+    /// An account service that allows `attempts_per_minute` sign-ins per username.
+    pub fn with_login_limit(db: DatabaseConnection, attempts_per_minute: u32) -> Self {
+        let per_minute = NonZeroU32::new(attempts_per_minute).unwrap_or(NonZeroU32::MIN);
+        let login_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
+        AccountService { db, login_limiter }
     }
 
     /// Opens an account. The database's case-insensitive unique index decides
@@ -62,6 +77,14 @@ impl AccountService {
     /// The active user with these credentials. Unknown users, wrong passwords and
     /// deactivated accounts all get the same answer, in about the same time.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<users::Model, AppError> {
+        // Limit guesses per account before any work is done, whether the name exists or not.
+        if let Err(not_until) = self.login_limiter.check_key(&username.trim().to_ascii_lowercase()) {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            return Err(AppError::RateLimited {
+                retry_after_secs: Ord::max(wait.as_secs(), 1),
+            });
+        }
+        self.login_limiter.retain_recent();
         let user = self.find_by_username(username).await?;
         let stored = user.as_ref().map(|user| user.password_hash.clone());
         let matched = passwords::verify(password.to_owned(), stored).await?;

@@ -59,6 +59,11 @@ async fn execute(
     }
     let mut response = state.schema.execute(request).await;
     let status = label_errors(&mut response);
+    for error in &response.errors {
+        if let Some(async_graphql::Value::String(code)) = error.extensions.as_ref().and_then(|e| e.get("code")) {
+            state.metrics.graphql_error(code);
+        }
+    }
     (status, GraphQLResponse::from(response)).into_response()
 }
 

@@ -3,10 +3,11 @@
 
 pub mod graphql;
 pub mod health;
+pub mod metrics;
 pub mod playground;
 pub mod subscriptions;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -23,6 +24,7 @@ use tower_http::{
     trace::{DefaultOnResponse, TraceLayer},
 };
 
+use self::metrics::Metrics;
 use crate::{
     auth::tokens::TokenKeys,
     graphql::{self as schema, AppSchema, Services},
@@ -35,16 +37,18 @@ pub struct HttpState {
     pub services: Services,
     pub keys: TokenKeys,
     pub db: DatabaseConnection,
+    pub metrics: Arc<Metrics>,
 }
 
 impl HttpState {
-    pub fn new(services: Services, db: DatabaseConnection) -> Self {
-        HttpState {
+    pub fn new(services: Services, db: DatabaseConnection) -> anyhow::Result<Self> {
+        Ok(HttpState {
             schema: schema::build(services.clone()),
             keys: services.sessions.keys().clone(),
             services,
             db,
-        }
+            metrics: Metrics::new()?,
+        })
     }
 }
 
@@ -66,7 +70,9 @@ pub fn router(state: HttpState) -> Router {
         .route("/graphql/ws", get(subscriptions::ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .merge(playground::asset_router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

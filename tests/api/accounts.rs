@@ -195,3 +195,27 @@ async fn an_unknown_refresh_token_is_refused() {
 
     response.assert_error("UNAUTHENTICATED", None);
 }
+
+#[tokio::test]
+async fn repeated_sign_in_attempts_are_rate_limited_per_username() {
+    let app = TestApp::spawn_with(|config| config.login_attempts_per_minute = 3).await;
+    app.signed_up("alice").await;
+    let guess = |password: &'static str| app.gql(LOGIN, json!({ "username": "ALICE", "password": password }));
+
+    for _ in 0..3 {
+        guess("wrong guess").await.assert_error("UNAUTHENTICATED", None);
+    }
+    let limited = guess("alice-password").await;
+    let someone_else = app
+        .gql(LOGIN, json!({ "username": "bob", "password": "whatever1" }))
+        .await;
+
+    limited.assert_error("RATE_LIMITED", None);
+    let retry_after = limited
+        .body
+        .pointer("/errors/0/extensions/retryAfter")
+        .and_then(Value::as_u64)
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "retryAfter {retry_after}");
+    someone_else.assert_error("UNAUTHENTICATED", None);
+}

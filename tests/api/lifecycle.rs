@@ -114,3 +114,32 @@ async fn the_server_starts_on_a_socket_and_stops_gracefully() {
         "the port is closed"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_errors_by_code() {
+    let app = TestApp::spawn().await;
+    app.gql("{ me { id } }", json!({})).await;
+
+    let metrics = app
+        .client()
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    let status = metrics.status();
+    let text = metrics.text().await.unwrap();
+
+    assert_eq!(status, 200);
+    assert!(
+        text.contains(r#"switchboard_http_requests_total{method="POST",route="/graphql",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"switchboard_graphql_errors_total{code="UNAUTHENTICATED"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("switchboard_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+}
