@@ -17,7 +17,7 @@ use crate::{
 #[derive(Default)]
 pub struct CallSubscription;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl CallSubscription {
     /// Each new call log on your numbers (staff: everyone's), or on one number, as it is recorded.
     async fn call_logged(

@@ -34,8 +34,10 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, CallSubscription>;
 
-/// Deepest query accepted; deep enough for any real screen, shallow enough to stop abuse.
-pub const MAX_DEPTH: usize = 12;
+/// Deepest query accepted: deep enough for the introspection query of GraphiQL and
+/// code generators (about 15: `__schema` to `args`, then nine `ofType`), shallow
+/// enough to stop abuse.
+pub const MAX_DEPTH: usize = 20;
 /// Most fields (weighted by page sizes) one query may ask for.
 pub const MAX_COMPLEXITY: usize = 5_000;
 

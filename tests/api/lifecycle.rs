@@ -81,7 +81,7 @@ async fn queries_that_are_too_deep_are_refused() {
     let app = TestApp::spawn().await;
     let deep = format!(
         "{{ me {} }}",
-        "{ virtualNumbers { nodes { owner ".repeat(6) + "{ id }" + &" } } }".repeat(6)
+        "{ virtualNumbers { nodes { owner ".repeat(8) + "{ id }" + &" } } }".repeat(8)
     );
 
     let response = app.gql(&deep, json!({})).await;

@@ -11,3 +11,45 @@ fn schema_graphql_is_current() {
         "schema.graphql is stale: run `cargo run -- export-schema > schema.graphql` and commit it"
     );
 }
+
+/// The introspection query GraphiQL 3 and graphql-js 16 send (TypeRef nine `ofType`s deep).
+const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
+}
+"#;
+
+#[tokio::test]
+async fn the_playground_and_code_generators_can_introspect_the_schema() {
+    let app = crate::helpers::TestApp::spawn().await;
+
+    let response = app.gql(INTROSPECTION, serde_json::json!({})).await;
+
+    let schema = response.data("__schema");
+    assert_eq!(schema["queryType"]["name"], "Query");
+    assert_eq!(schema["subscriptionType"]["name"], "Subscription");
+    assert!(
+        schema["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "CallLogConnection")
+    );
+}
