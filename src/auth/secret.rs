@@ -86,6 +86,38 @@ fn load_or_create(file: &Path) -> anyhow::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn config(secret: Option<&str>, environment: Environment, database_url: &str) -> Config {
+        let mut config = Config::for_database(database_url).unwrap();
+        config.jwt_secret = secret.map(str::to_owned);
+        config.environment = environment;
+        config
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_short_secret() {
+        let url = "postgres://localhost/db";
+
+        assert!(resolve(&config(None, Environment::Production, url)).is_err());
+        assert!(resolve(&config(Some("too short"), Environment::Production, url)).is_err());
+        let long = "x".repeat(MIN_SECRET_BYTES);
+        assert_eq!(
+            resolve(&config(Some(&long), Environment::Production, url)).unwrap(),
+            long.as_bytes()
+        );
+    }
+
+    #[test]
+    fn development_keeps_a_generated_secret_beside_the_sqlite_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("app.db").display());
+
+        let first = resolve(&config(None, Environment::Development, &url)).unwrap();
+        let again = resolve(&config(None, Environment::Development, &url)).unwrap();
+
+        assert_eq!(first, again, "restarts keep tokens valid");
+        assert!(dir.path().join("app.db.jwt-secret").exists());
+    }
+
     #[test]
     fn a_generated_secret_is_kept_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
