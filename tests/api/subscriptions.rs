@@ -9,7 +9,7 @@ use tokio_tungstenite::{
     tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
 };
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TestUser};
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -50,6 +50,21 @@ async fn subscribe(socket: &mut Socket, variables: Value) {
     socket.send(Message::text(message.to_string())).await.unwrap();
 }
 
+/// Records probe calls until the subscription on `socket` hears one (a subscription
+/// goes live a moment after `subscribe` is sent; the protocol does not say when).
+async fn until_live(user: &TestUser<'_>, number: &str, own: &str, socket: &mut Socket) {
+    for _ in 0..20 {
+        user.records_call(inbound(number, own)).await;
+        if let Some(event) = next(socket, Duration::from_millis(250)).await {
+            assert_eq!(event["type"], "next", "{event}");
+            // Drain probes that were already on their way.
+            while next(socket, Duration::from_millis(100)).await.is_some() {}
+            return;
+        }
+    }
+    panic!("the subscription never went live");
+}
+
 fn inbound(number: &str, called: &str) -> Value {
     json!({ "virtualNumberId": number, "direction": "INBOUND", "callerNumber": "+14155550100",
             "calledNumber": called, "durationSeconds": 5 })
@@ -78,7 +93,8 @@ async fn subscribers_hear_their_own_new_calls_and_only_theirs() {
     );
     subscribe(&mut alices_socket, json!({ "id": alices_number })).await;
     subscribe(&mut bobs_socket, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until_live(&alice, &alices_number, NUMBER, &mut alices_socket).await;
+    until_live(&bob, &bobs_number, "+12015550124", &mut bobs_socket).await;
 
     let alices_call = alice.records_call(inbound(&alices_number, NUMBER)).await;
     let bobs_call = bob.records_call(inbound(&bobs_number, "+12015550124")).await;
