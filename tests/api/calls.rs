@@ -251,3 +251,19 @@ async fn seed_demo_makes_accounts_that_sign_in_and_see_their_calls() {
     assert!(users.iter().all(|u| u.numbers.len() == 3));
     assert_eq!(seen, 600);
 }
+
+#[tokio::test]
+async fn staff_record_and_read_calls_on_anyones_number() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let staff = app.signed_up_staff("operator").await;
+    let number = alice.creates_number(NUMBER).await;
+
+    let recorded = staff.gql(RECORD_CALL, json!({ "input": inbound(&number) })).await;
+    let alices_view = alice.gql(CALL_LOGS, json!({})).await;
+    let anonymous_list = app.gql(CALL_LOGS, json!({})).await;
+
+    assert_eq!(recorded.data("recordCall")["virtualNumber"]["id"], number.as_str());
+    assert_eq!(alices_view.data("callLogs")["totalCount"], 1);
+    anonymous_list.assert_error("UNAUTHENTICATED", None);
+}

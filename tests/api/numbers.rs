@@ -283,3 +283,34 @@ async fn only_staff_may_create_numbers_for_someone_else() {
     let listed = alice.gql(MY_NUMBERS, json!({})).await;
     assert_eq!(listed.data("myVirtualNumbers")["totalCount"], 0);
 }
+
+#[tokio::test]
+async fn updates_and_releases_refuse_bad_input_and_anonymous_callers() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let number = alice.creates_number("+12015550123").await;
+
+    let too_long = alice
+        .gql(
+            UPDATE,
+            json!({ "id": number, "input": { "friendlyName": "x".repeat(65) } }),
+        )
+        .await;
+    let garbage_id = alice
+        .gql(UPDATE, json!({ "id": "%%%", "input": { "isActive": false } }))
+        .await;
+    let anonymous_update = app
+        .gql(UPDATE, json!({ "id": number, "input": { "isActive": false } }))
+        .await;
+    let anonymous_release = app.gql(RELEASE, json!({ "id": number })).await;
+    let anonymous_lookup = app.gql(VIRTUAL_NUMBER, json!({ "id": number })).await;
+
+    too_long.assert_error("BAD_USER_INPUT", Some("friendlyName"));
+    garbage_id.assert_error("BAD_USER_INPUT", Some("id"));
+    anonymous_update.assert_error("UNAUTHENTICATED", None);
+    anonymous_release.assert_error("UNAUTHENTICATED", None);
+    anonymous_lookup.assert_error("UNAUTHENTICATED", None);
+    let unchanged = alice.gql(VIRTUAL_NUMBER, json!({ "id": number })).await;
+    assert_eq!(unchanged.data("virtualNumber")["isActive"], true);
+    assert_eq!(unchanged.data("virtualNumber")["friendlyName"], Value::Null);
+}
