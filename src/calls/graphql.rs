@@ -7,13 +7,14 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{CallFilter, CallKey, NewCall, loaders::CallPageArgs, service};
+use super::{CallFilter, CallKey, CallService, NewCall, loaders::CallPageArgs, service};
 use crate::{
+    auth::Viewer,
     entity::call_logs,
     error::AppError,
     graphql::{
         ContextExt, RelayArgs,
-        connection::{Connection, ConnectionNode},
+        connection::{Connection, ConnectionNode, Counter},
         ids::{self, NodeType},
     },
     numbers::{E164, graphql::VirtualNumber},
@@ -254,8 +255,9 @@ pub async fn number_call_logs(
     let viewer = *ctx.viewer()?;
     let mut filter = filter.unwrap_or_default().parse(ctx)?;
     let request = PageRequest::from_relay(first, after.as_deref(), last, before.as_deref())?;
-    let page = if filter.virtual_number_id.is_some_and(|id| id != number_id) {
-        // Filtering one number's calls by another number leaves nothing.
+    // Filtering one number's calls by another number leaves nothing.
+    let mismatched = filter.virtual_number_id.is_some_and(|id| id != number_id);
+    let page = if mismatched {
         Page::empty()
     } else {
         // The batch key leaves the number out of the filter, so that every number
@@ -272,15 +274,19 @@ pub async fn number_call_logs(
             .await
             .map_err(unshare)?;
         // The loader answers every key it is given; an absent page is an empty one.
-        page.map(|page| (*page).clone()).unwrap_or(Page::empty())
+        page.map(|page| (*page).clone()).unwrap_or_else(Page::empty)
     };
-    filter.virtual_number_id.get_or_insert(number_id);
-    let calls = ctx.services()?.calls.clone();
-    let counter = Box::new(move || {
-        let (calls, filter) = (calls.clone(), filter.clone());
-        Box::pin(async move { calls.count(&viewer, &filter).await }) as _
-    });
+    filter.virtual_number_id = Some(if mismatched { Uuid::nil() } else { number_id });
+    let counter = call_counter(ctx.services()?.calls.clone(), viewer, filter);
     Ok(Connection::new(page, CallKey::of, CallLog::from, counter))
+}
+
+/// `totalCount` of a call-log list, run only if a client asks for it.
+fn call_counter(calls: CallService, viewer: Viewer, filter: CallFilter) -> Counter {
+    Box::new(move || {
+        let (calls, filter) = (calls.clone(), filter.clone());
+        Box::pin(async move { calls.count(&viewer, &filter).await })
+    })
 }
 
 /// One page of the viewer's call logs as a connection.
@@ -293,11 +299,12 @@ async fn list_calls(
     let calls = ctx.services()?.calls.clone();
     let request = PageRequest::from_relay(first, after.as_deref(), last, before.as_deref())?;
     let page = calls.list(&viewer, &filter, &request).await?;
-    let counter = Box::new(move || {
-        let (calls, filter) = (calls.clone(), filter.clone());
-        Box::pin(async move { calls.count(&viewer, &filter).await }) as _
-    });
-    Ok(Connection::new(page, CallKey::of, CallLog::from, counter))
+    Ok(Connection::new(
+        page,
+        CallKey::of,
+        CallLog::from,
+        call_counter(calls, viewer, filter),
+    ))
 }
 
 #[derive(Default)]

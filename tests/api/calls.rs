@@ -267,3 +267,24 @@ async fn staff_record_and_read_calls_on_anyones_number() {
     assert_eq!(alices_view.data("callLogs")["totalCount"], 1);
     anonymous_list.assert_error("UNAUTHENTICATED", None);
 }
+
+#[tokio::test]
+async fn a_numbers_call_logs_filtered_by_another_number_are_empty_and_count_zero() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let first = alice.creates_number(NUMBER).await;
+    let second = alice.creates_number("+12015550124").await;
+    alice.records_call(inbound(&first)).await;
+    let mut on_second = inbound(&second);
+    on_second["calledNumber"] = json!("+12015550124");
+    alice.records_call(on_second).await;
+    let query = "query($id: ID!, $other: ID) { virtualNumber(id: $id) {
+        callLogs(filter: { virtualNumberId: $other }) { totalCount nodes { id } } } }";
+
+    let own = alice.gql(query, json!({ "id": first, "other": first })).await;
+    let other = alice.gql(query, json!({ "id": first, "other": second })).await;
+
+    assert_eq!(own.data("virtualNumber")["callLogs"]["totalCount"], 1);
+    assert_eq!(other.data("virtualNumber")["callLogs"]["totalCount"], 0);
+    assert_eq!(other.data("virtualNumber")["callLogs"]["nodes"], json!([]));
+}
