@@ -143,3 +143,18 @@ async fn metrics_count_requests_by_route_and_errors_by_code() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn page_sizes_count_toward_complexity_so_huge_nested_pages_are_refused() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let huge = "{ myVirtualNumbers(first: 100) { nodes { callLogs(first: 100) { nodes { id callerNumber calledNumber } } } } }";
+    let fine =
+        "{ myVirtualNumbers(first: 10) { nodes { callLogs(first: 5) { nodes { id callerNumber calledNumber } } } } }";
+
+    let refused = alice.gql(huge, json!({})).await;
+    let allowed = alice.gql(fine, json!({})).await;
+
+    refused.assert_error("QUERY_TOO_COMPLEX", None);
+    assert_eq!(allowed.data("myVirtualNumbers")["nodes"], json!([]));
+}
