@@ -252,7 +252,7 @@ pub async fn number_call_logs(
     (first, after, last, before): RelayArgs,
     filter: Option<CallLogFilter>,
 ) -> Result<Connection<CallLog>, AppError> {
-    let viewer = *ctx.viewer()?;
+    ctx.viewer()?;
     let mut filter = filter.unwrap_or_default().parse(ctx)?;
     let request = PageRequest::from_relay(first, after.as_deref(), last, before.as_deref())?;
     // Filtering one number's calls by another number leaves nothing.
@@ -276,8 +276,23 @@ pub async fn number_call_logs(
         // The loader answers every key it is given; an absent page is an empty one.
         page.map(|page| (*page).clone()).unwrap_or_else(Page::empty)
     };
-    filter.virtual_number_id = Some(if mismatched { Uuid::nil() } else { number_id });
-    let counter = call_counter(ctx.services()?.calls.clone(), viewer, filter);
+    // totalCount, if asked for, is batched across the page's numbers like the pages are.
+    let loaders = ctx.loaders()?.clone();
+    let filter = Arc::new(filter);
+    let counter: Counter = Box::new(move || {
+        let (loaders, filter) = (loaders.clone(), filter.clone());
+        Box::pin(async move {
+            if mismatched {
+                return Ok(0);
+            }
+            let count = loaders
+                .call_counts
+                .load_one((number_id, filter))
+                .await
+                .map_err(unshare)?;
+            Ok(count.unwrap_or(0))
+        })
+    });
     Ok(Connection::new(page, CallKey::of, CallLog::from, counter))
 }
 

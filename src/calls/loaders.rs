@@ -27,6 +27,7 @@ pub struct Loaders {
     pub numbers: DataLoader<NumberLoader>,
     pub calls: DataLoader<CallLoader>,
     pub call_pages: DataLoader<CallPageLoader>,
+    pub call_counts: DataLoader<CallCountLoader>,
 }
 
 /// How long a loader waits for more keys before it queries: long enough for a
@@ -38,13 +39,22 @@ fn loader<T: Loader<K>, K: Send + Sync + Hash + Eq + Clone + 'static>(inner: T) 
 }
 
 impl Loaders {
-    pub fn new(accounts: AccountService, numbers: NumberService, calls: CallService, viewer: Option<Viewer>) -> Self {
-        Loaders {
+    pub fn new(
+        accounts: AccountService,
+        numbers: NumberService,
+        calls: CallService,
+        viewer: Option<Viewer>,
+    ) -> Arc<Self> {
+        Arc::new(Loaders {
             users: loader(UserLoader(accounts)),
             numbers: loader(NumberLoader(numbers)),
             calls: loader(CallLoader(calls.clone())),
-            call_pages: loader(CallPageLoader { calls, viewer }),
-        }
+            call_pages: loader(CallPageLoader {
+                calls: calls.clone(),
+                viewer,
+            }),
+            call_counts: loader(CallCountLoader { calls, viewer }),
+        })
     }
 }
 
@@ -128,5 +138,38 @@ impl Loader<(Uuid, Arc<CallPageArgs>)> for CallPageLoader {
             }
         }
         Ok(pages)
+    }
+}
+
+/// `totalCount` of nested `callLogs` per (number, filter): one GROUP BY query per distinct filter.
+pub struct CallCountLoader {
+    calls: CallService,
+    viewer: Option<Viewer>,
+}
+
+impl Loader<(Uuid, Arc<CallFilter>)> for CallCountLoader {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[(Uuid, Arc<CallFilter>)]) -> Result<HashMap<(Uuid, Arc<CallFilter>), u64>, LoadError> {
+        let viewer = self
+            .viewer
+            .ok_or_else(|| Arc::new(AppError::Unauthenticated("sign in first")))?;
+        let mut by_filter: HashMap<Arc<CallFilter>, Vec<Uuid>> = HashMap::new();
+        for (number_id, filter) in keys {
+            by_filter.entry(filter.clone()).or_default().push(*number_id);
+        }
+        let mut counts = HashMap::with_capacity(keys.len());
+        for (filter, number_ids) in by_filter {
+            let found = self
+                .calls
+                .count_per_number(&viewer, &number_ids, &filter)
+                .await
+                .map_err(Arc::new)?;
+            for number_id in number_ids {
+                counts.insert((number_id, filter.clone()), found.get(&number_id).copied().unwrap_or(0));
+            }
+        }
+        Ok(counts)
     }
 }

@@ -290,6 +290,28 @@ impl CallService {
             .await?)
     }
 
+    /// How many logs each of several numbers holds under `filter`, in one GROUP BY query.
+    pub async fn count_per_number(
+        &self,
+        viewer: &Viewer,
+        number_ids: &[Uuid],
+        filter: &CallFilter,
+    ) -> Result<HashMap<Uuid, u64>, AppError> {
+        let rows: Vec<(Uuid, i64)> = call_logs::Entity::find()
+            .filter(scope(viewer, filter).add(Column::VirtualNumberId.is_in(number_ids.iter().copied())))
+            .select_only()
+            .column(Column::VirtualNumberId)
+            .column_as(Expr::cust("COUNT(*)"), "calls")
+            .group_by(Column::VirtualNumberId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, calls)| (id, u64::try_from(calls).unwrap_or(0)))
+            .collect())
+    }
+
     /// Logs by id, in one query (for the per-request loader; callers apply visibility).
     pub async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<call_logs::Model>, AppError> {
         Ok(call_logs::Entity::find()

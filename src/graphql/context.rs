@@ -1,5 +1,7 @@
 //! What resolvers may ask of the context: the signed-in `Viewer` and the services.
 
+use std::sync::Arc;
+
 use async_graphql::Context;
 
 use crate::{
@@ -24,7 +26,7 @@ pub struct Services {
 
 impl Services {
     /// Fresh loaders for one request (never shared: their caches hold one viewer's rows).
-    pub fn loaders(&self, viewer: Option<Viewer>) -> Loaders {
+    pub fn loaders(&self, viewer: Option<Viewer>) -> Arc<Loaders> {
         Loaders::new(self.accounts.clone(), self.numbers.clone(), self.calls.clone(), viewer)
     }
 }
@@ -34,7 +36,7 @@ pub trait ContextExt {
     fn viewer(&self) -> Result<&Viewer, AppError>;
     fn services(&self) -> Result<&Services, AppError>;
     /// This request's loaders.
-    fn loaders(&self) -> Result<&Loaders, AppError>;
+    fn loaders(&self) -> Result<&Arc<Loaders>, AppError>;
 }
 
 impl ContextExt for Context<'_> {
@@ -49,8 +51,8 @@ impl ContextExt for Context<'_> {
             .map_err(|_| AppError::Internal(anyhow::anyhow!("the schema was built without services")))
     }
 
-    fn loaders(&self) -> Result<&Loaders, AppError> {
-        self.data::<Loaders>()
+    fn loaders(&self) -> Result<&Arc<Loaders>, AppError> {
+        self.data::<Arc<Loaders>>()
             .map_err(|_| AppError::Internal(anyhow::anyhow!("the request was run without its loaders")))
     }
 }

@@ -186,7 +186,7 @@ async fn the_number_of_statements_does_not_grow_with_the_rows_returned() {
     }
     let flat = "{ callLogs(first: 100) { nodes { id virtualNumber { phoneNumber owner { username } } } } }";
     let nested = "{ myVirtualNumbers(first: 10) { nodes { phoneNumber owner { username }
-        callLogs(first: 5) { nodes { id startedAt virtualNumber { id } } pageInfo { hasNextPage } } } } }";
+        callLogs(first: 5) { totalCount nodes { id startedAt virtualNumber { id } } pageInfo { hasNextPage } } } } }";
 
     let before_flat = statements.load(Ordering::SeqCst);
     let flat_response = alice.gql(flat, json!({})).await;
@@ -210,11 +210,18 @@ async fn the_number_of_statements_does_not_grow_with_the_rows_returned() {
             .iter()
             .all(|n| n["callLogs"]["pageInfo"]["hasNextPage"] == true)
     );
-    // Flat: the page, its numbers, their owners. Nested: the numbers page, owners,
-    // one windowed query for every call page, and the logs' numbers.
-    assert!(flat_statements <= 3, "flat query ran {flat_statements} statements");
     assert!(
-        nested_statements <= 4,
+        nested_numbers.iter().all(|n| n["callLogs"]["totalCount"] == 10),
+        "100 calls over 10 numbers"
+    );
+    // Flat: the page, its numbers, their owners (3). Nested: the numbers page, owners,
+    // one windowed query for every call page, one GROUP BY for every totalCount, the
+    // logs' numbers (5). A loader batch closes a few milliseconds after its first key,
+    // so on a busy machine one can split in two, hence the slack; one query per row
+    // would be over 100.
+    assert!(flat_statements <= 10, "flat query ran {flat_statements} statements");
+    assert!(
+        nested_statements <= 10,
         "nested query ran {nested_statements} statements"
     );
 }
