@@ -158,3 +158,32 @@ async fn page_sizes_count_toward_complexity_so_huge_nested_pages_are_refused() {
     refused.assert_error("QUERY_TOO_COMPLEX", None);
     assert_eq!(allowed.data("myVirtualNumbers")["nodes"], json!([]));
 }
+
+#[tokio::test]
+async fn browsers_may_call_from_other_origins_and_huge_bodies_are_refused() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "authorization, content-type")
+        .send()
+        .await
+        .unwrap();
+    let huge = client
+        .post(format!("{}/graphql", app.address))
+        .header("Content-Type", "application/json")
+        .body(format!(
+            r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
+            "x".repeat(2 * 1024 * 1024)
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert_eq!(huge.status(), 413);
+}
