@@ -1,7 +1,7 @@
 //! The GraphQL endpoint: reads the bearer token once into a `Viewer`, runs the
 //! request, gives every error a code, and answers with a fitting HTTP status.
 
-use async_graphql::{ErrorExtensionValues, ServerError, parser::types::OperationType};
+use async_graphql::{ErrorExtensionValues, ParseRequestError, ServerError, parser::types::OperationType};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     extract::State,
@@ -16,8 +16,23 @@ use crate::{
 };
 
 /// `POST /graphql`: queries and mutations as JSON.
-pub async fn post(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    execute(&state, &headers, request.into_inner(), false).await
+pub async fn post(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    match request {
+        Ok(request) => execute(&state, &headers, request.into_inner(), false).await,
+        // A body that is not a GraphQL request still gets a GraphQL error with a code.
+        Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(_) => refuse(
+            StatusCode::BAD_REQUEST,
+            AppError::bad_input(
+                "body",
+                "send a JSON body such as {\"query\": \"{ me { id } }\", \"variables\": {}}",
+            ),
+        ),
+    }
 }
 
 /// `GET /graphql`: the playground for a browser, otherwise a query (never a mutation).

@@ -187,3 +187,23 @@ async fn browsers_may_call_from_other_origins_and_huge_bodies_are_refused() {
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
     assert_eq!(huge.status(), 413);
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_graphql_gets_a_coded_json_error() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .client()
+        .post(format!("{}/graphql", app.address))
+        .header("Content-Type", "application/json")
+        .body("{ not json")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "body");
+}
