@@ -42,8 +42,15 @@ impl SessionService {
         &self.keys
     }
 
-    /// Starts a new session (a new refresh-token family) for a signed-in user.
+    /// Starts a new session (a new refresh-token family) for a signed-in user, and
+    /// forgets that user's expired refresh tokens so the table does not grow forever.
     pub async fn start(&self, user: users::Model) -> Result<Session, AppError> {
+        refresh_tokens::Entity::delete_many()
+            .filter(refresh_tokens::Column::UserId.eq(user.id))
+            .filter(refresh_tokens::Column::ExpiresAt.lt(entity::now()))
+            .exec(&self.db)
+            .await
+            .context("deleting expired refresh tokens")?;
         self.issue(user, Uuid::now_v7()).await
     }
 

@@ -219,3 +219,14 @@ async fn repeated_sign_in_attempts_are_rate_limited_per_username() {
     assert!((1..=60).contains(&retry_after), "retryAfter {retry_after}");
     someone_else.assert_error("UNAUTHENTICATED", None);
 }
+
+#[tokio::test]
+async fn an_expired_refresh_token_is_refused() {
+    let app = TestApp::spawn_with(|config| config.refresh_token_ttl = std::time::Duration::from_secs(1)).await;
+    let alice = app.signed_up("alice").await;
+
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let response = app.gql(REFRESH, json!({ "token": alice.refresh_token })).await;
+
+    response.assert_error("UNAUTHENTICATED", None);
+}
