@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{CallFilter, CallKey, CallService, NewCall, loaders::CallPageArgs, service};
+use super::{CallFilter, CallKey, CallService, NewCall, loaders::CallPageArgs, types};
 use crate::{
     auth::Viewer,
     entity::call_logs,
@@ -40,44 +40,44 @@ pub enum CallStatus {
     Canceled,
 }
 
-impl From<CallDirection> for service::CallDirection {
+impl From<CallDirection> for types::CallDirection {
     fn from(direction: CallDirection) -> Self {
         match direction {
-            CallDirection::Inbound => service::CallDirection::Inbound,
-            CallDirection::Outbound => service::CallDirection::Outbound,
+            CallDirection::Inbound => types::CallDirection::Inbound,
+            CallDirection::Outbound => types::CallDirection::Outbound,
         }
     }
 }
 
-impl From<service::CallDirection> for CallDirection {
-    fn from(direction: service::CallDirection) -> Self {
+impl From<types::CallDirection> for CallDirection {
+    fn from(direction: types::CallDirection) -> Self {
         match direction {
-            service::CallDirection::Inbound => CallDirection::Inbound,
-            service::CallDirection::Outbound => CallDirection::Outbound,
+            types::CallDirection::Inbound => CallDirection::Inbound,
+            types::CallDirection::Outbound => CallDirection::Outbound,
         }
     }
 }
 
-impl From<CallStatus> for service::CallStatus {
+impl From<CallStatus> for types::CallStatus {
     fn from(status: CallStatus) -> Self {
         match status {
-            CallStatus::Completed => service::CallStatus::Completed,
-            CallStatus::NoAnswer => service::CallStatus::NoAnswer,
-            CallStatus::Busy => service::CallStatus::Busy,
-            CallStatus::Failed => service::CallStatus::Failed,
-            CallStatus::Canceled => service::CallStatus::Canceled,
+            CallStatus::Completed => types::CallStatus::Completed,
+            CallStatus::NoAnswer => types::CallStatus::NoAnswer,
+            CallStatus::Busy => types::CallStatus::Busy,
+            CallStatus::Failed => types::CallStatus::Failed,
+            CallStatus::Canceled => types::CallStatus::Canceled,
         }
     }
 }
 
-impl From<service::CallStatus> for CallStatus {
-    fn from(status: service::CallStatus) -> Self {
+impl From<types::CallStatus> for CallStatus {
+    fn from(status: types::CallStatus) -> Self {
         match status {
-            service::CallStatus::Completed => CallStatus::Completed,
-            service::CallStatus::NoAnswer => CallStatus::NoAnswer,
-            service::CallStatus::Busy => CallStatus::Busy,
-            service::CallStatus::Failed => CallStatus::Failed,
-            service::CallStatus::Canceled => CallStatus::Canceled,
+            types::CallStatus::Completed => CallStatus::Completed,
+            types::CallStatus::NoAnswer => CallStatus::NoAnswer,
+            types::CallStatus::Busy => CallStatus::Busy,
+            types::CallStatus::Failed => CallStatus::Failed,
+            types::CallStatus::Canceled => CallStatus::Canceled,
         }
     }
 }
@@ -121,11 +121,11 @@ impl CallLog {
     }
 
     async fn direction(&self) -> Result<CallDirection, AppError> {
-        stored(&self.0.direction, service::CallDirection::parse).map(Into::into)
+        stored(&self.0.direction, types::CallDirection::parse).map(Into::into)
     }
 
     async fn status(&self) -> Result<CallStatus, AppError> {
-        stored(&self.0.status, service::CallStatus::parse).map(Into::into)
+        stored(&self.0.status, types::CallStatus::parse).map(Into::into)
     }
 
     /// Who called, in E.164.

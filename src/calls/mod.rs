@@ -1,5 +1,7 @@
-//! Call logs: recording (`service`), search and keyset paging (`service`),
-//! statistics (`stats`), batched loading (`loaders`) and the GraphQL API (`graphql`).
+//! Call logs: shapes (`types`), recording, search and keyset paging (`service`),
+//! statistics (`stats`), events for subscriptions (`events`), batched loading
+//! (`loaders`), demo data (`seed`) and the GraphQL API (`graphql`, `stats_graphql`,
+//! `subscription`).
 
 pub mod events;
 pub mod graphql;
@@ -9,5 +11,7 @@ pub mod service;
 pub mod stats;
 pub mod stats_graphql;
 pub mod subscription;
+pub mod types;
 
-pub use service::{CallDirection, CallFilter, CallKey, CallService, CallStatus, NewCall};
+pub use service::CallService;
+pub use types::{CallDirection, CallFilter, CallKey, CallStatus, NewCall};
