@@ -218,3 +218,71 @@ async fn stats_refuse_unknown_zones_and_anonymous_callers_and_count_only_your_ca
     assert_eq!(bobs.data("callStats")["averageDurationSeconds"], 0.0);
     assert_eq!(bobs.data("callStats")["buckets"], json!([]));
 }
+
+#[tokio::test]
+async fn every_bucket_matches_sums_computed_here_in_several_zones_and_periods() {
+    use chrono::{Datelike, TimeZone, Timelike};
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let number = alice.creates_number(NUMBER).await;
+    record_all(&alice, &number, &CALLS).await;
+
+    for zone_name in ["UTC", "America/New_York", "Asia/Kolkata", "Australia/Sydney"] {
+        let zone: chrono_tz::Tz = zone_name.parse().unwrap();
+        for period in ["HOUR", "DAY", "WEEK", "MONTH"] {
+            let response = alice
+                .gql(STATS, json!({ "groupBy": period, "timeZone": zone_name }))
+                .await;
+            let stats = response.data("callStats");
+
+            // Each call's period start, worked out with chrono-tz.
+            let mut expected: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+            for (started_at, inbound, status, duration) in CALLS {
+                let local = chrono::DateTime::parse_from_rfc3339(started_at)
+                    .unwrap()
+                    .with_timezone(&zone)
+                    .naive_local();
+                let start = match period {
+                    "HOUR" => local.date().and_hms_opt(local.hour(), 0, 0),
+                    "DAY" => local.date().and_hms_opt(0, 0, 0),
+                    "WEEK" => (local.date() - chrono::Duration::days(local.weekday().num_days_from_monday() as i64))
+                        .and_hms_opt(0, 0, 0),
+                    _ => local.date().with_day(1).unwrap().and_hms_opt(0, 0, 0),
+                }
+                .unwrap();
+                let instant = zone
+                    .from_local_datetime(&start)
+                    .earliest()
+                    .unwrap()
+                    .with_timezone(&chrono::Utc);
+                let entry = expected.entry(instant.to_rfc3339()).or_default();
+                entry.0 += 1;
+                entry.1 += i64::from(inbound);
+                entry.2 += duration;
+            }
+            let found: std::collections::BTreeMap<String, (i64, i64, i64)> = stats["buckets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|b| b["totalCalls"].as_i64().unwrap() > 0)
+                .map(|b| {
+                    let figures = (
+                        b["totalCalls"].as_i64().unwrap(),
+                        b["inboundCalls"].as_i64().unwrap(),
+                        b["totalDurationSeconds"].as_i64().unwrap(),
+                    );
+                    (b["periodStart"].as_str().unwrap().to_owned(), figures)
+                })
+                .collect();
+
+            assert_eq!(found, expected, "{period} in {zone_name}");
+            let bucket_total: i64 = stats["buckets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["totalCalls"].as_i64().unwrap())
+                .sum();
+            assert_eq!(bucket_total, CALLS.len() as i64, "{period} in {zone_name}");
+        }
+    }
+}
