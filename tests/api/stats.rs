@@ -236,7 +236,7 @@ async fn every_bucket_matches_sums_computed_here_in_several_zones_and_periods() 
             let stats = response.data("callStats");
 
             // Each call's period start, worked out with chrono-tz.
-            let mut expected: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+            let mut expected: std::collections::BTreeMap<String, (i64, i64, i64, i64)> = Default::default();
             for (started_at, inbound, status, duration) in CALLS {
                 let local = chrono::DateTime::parse_from_rfc3339(started_at)
                     .unwrap()
@@ -258,9 +258,10 @@ async fn every_bucket_matches_sums_computed_here_in_several_zones_and_periods() 
                 let entry = expected.entry(instant.to_rfc3339()).or_default();
                 entry.0 += 1;
                 entry.1 += i64::from(inbound);
-                entry.2 += duration;
+                entry.2 += i64::from(status == "COMPLETED");
+                entry.3 += duration;
             }
-            let found: std::collections::BTreeMap<String, (i64, i64, i64)> = stats["buckets"]
+            let found: std::collections::BTreeMap<String, (i64, i64, i64, i64)> = stats["buckets"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -269,6 +270,7 @@ async fn every_bucket_matches_sums_computed_here_in_several_zones_and_periods() 
                     let figures = (
                         b["totalCalls"].as_i64().unwrap(),
                         b["inboundCalls"].as_i64().unwrap(),
+                        b["completedCalls"].as_i64().unwrap(),
                         b["totalDurationSeconds"].as_i64().unwrap(),
                     );
                     (b["periodStart"].as_str().unwrap().to_owned(), figures)
