@@ -7,11 +7,20 @@ use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
     password_hash::{SaltString, rand_core::OsRng},
 };
+use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
+/// At most this many hashes run at once (each takes ~19 MiB and a core for tens of
+/// milliseconds): a flood of sign-ins queues instead of exhausting memory and CPU.
+fn hashing_slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get() * 2)))
+}
+
 /// Hashes a password with argon2id and a fresh random salt (PHC string format).
 pub async fn hash(password: String) -> Result<String, AppError> {
+    let _slot = hashing_slots().acquire().await.context("waiting for a hashing slot")?;
     let hashed = tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -27,6 +36,7 @@ pub async fn hash(password: String) -> Result<String, AppError> {
 /// Checks a password against a stored hash. With no stored hash (unknown user) it
 /// still does the same work against a dummy hash, so timing does not reveal usernames.
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    let _slot = hashing_slots().acquire().await.context("waiting for a hashing slot")?;
     let matched = tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
