@@ -38,6 +38,8 @@ pub struct AccountService {
 }
 
 const BAD_CREDENTIALS: &str = "wrong username or password";
+/// How many usernames the login limiter remembers before it drops the idle ones.
+const LIMITER_KEYS_BEFORE_CLEANUP: usize = 10_000;
 /// Default for `LOGIN_ATTEMPTS_PER_MINUTE`.
 pub const DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
@@ -84,7 +86,10 @@ impl AccountService {
                 retry_after_secs: Ord::max(wait.as_secs(), 1),
             });
         }
-        self.login_limiter.retain_recent();
+        // Forget idle usernames now and then (it walks every key, so not on every attempt).
+        if self.login_limiter.len() > LIMITER_KEYS_BEFORE_CLEANUP {
+            self.login_limiter.retain_recent();
+        }
         let user = self.find_by_username(username).await?;
         let stored = user.as_ref().map(|user| user.password_hash.clone());
         let matched = passwords::verify(password.to_owned(), stored).await?;
