@@ -55,10 +55,6 @@ impl App {
         self.listener.local_addr().context("reading the bound address")
     }
 
-    pub fn database(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
     /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr()?, "switchboard is listening");

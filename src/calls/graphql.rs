@@ -1,6 +1,7 @@
 //! Call logs in GraphQL: `CallLog`, `recordCall`, `callLogs`, `callStats`, and
 //! the nested `VirtualNumber.callLogs` connection (batched through the loaders).
 
+use crate::numbers::NUMBER_NOT_FOUND;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
@@ -117,7 +118,7 @@ impl CallLog {
             .map_err(unshare)?;
         number
             .map(VirtualNumber::from)
-            .ok_or(AppError::NotFound("no such virtual number"))
+            .ok_or(AppError::NotFound(NUMBER_NOT_FOUND))
     }
 
     async fn direction(&self) -> Result<CallDirection, AppError> {
@@ -355,7 +356,7 @@ impl CallMutation {
     async fn record_call(&self, ctx: &Context<'_>, input: RecordCallInput) -> Result<CallLog, AppError> {
         let viewer = ctx.viewer()?;
         let virtual_number_id = ids::decode_as(&input.virtual_number_id, NodeType::VirtualNumber, "virtualNumberId")?
-            .ok_or(AppError::NotFound("no such virtual number"))?;
+            .ok_or(AppError::NotFound(NUMBER_NOT_FOUND))?;
         let external_id = match input.external_id.as_deref().map(str::trim) {
             Some(id) if id.is_empty() || id.chars().count() > 128 => {
                 return Err(AppError::bad_input("externalId", "externalId is 1 to 128 characters"));

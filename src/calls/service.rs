@@ -1,6 +1,7 @@
 //! The rules of call logs: who may record and read which, idempotent ingestion
 //! by `externalId`, and newest-first keyset paging on `(started_at, id)`.
 
+use crate::numbers::NUMBER_NOT_FOUND;
 use std::collections::HashMap;
 
 use sea_orm::{
@@ -36,8 +37,6 @@ pub struct CallService {
     pub(super) db: DatabaseConnection,
     events: CallEvents,
 }
-
-const NUMBER_NOT_FOUND: &str = "no such virtual number";
 
 impl CallService {
     pub fn new(db: DatabaseConnection, events: CallEvents) -> Self {

@@ -1,5 +1,6 @@
 //! `callLogged`: new call logs as they are recorded, on this instance or any other.
 
+use crate::numbers::NUMBER_NOT_FOUND;
 use async_graphql::{Context, ID, Subscription};
 use futures_util::{Stream, StreamExt, stream};
 use tokio::sync::broadcast::error::RecvError;
@@ -39,7 +40,7 @@ async fn subscribe(ctx: &Context<'_>, number: Option<ID>) -> Result<impl Stream<
                 Some(key) => services.numbers.find_visible(&viewer, key).await?,
                 None => None,
             };
-            Some(visible.ok_or(AppError::NotFound("no such virtual number"))?.id)
+            Some(visible.ok_or(AppError::NotFound(NUMBER_NOT_FOUND))?.id)
         }
         None => None,
     };

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{E164, NewNumber, NumberChanges, NumberFilter, Region};
+use super::{E164, NUMBER_NOT_FOUND, NewNumber, NumberChanges, NumberFilter, Region};
 use crate::{
     accounts::graphql::User,
     calls::graphql::{CallLog, CallLogFilter, number_call_logs, unshare},
@@ -162,7 +162,7 @@ fn friendly_name(name: Option<String>) -> Result<Option<String>, AppError> {
 }
 
 fn number_id(id: &ID) -> Result<Uuid, AppError> {
-    ids::decode_as(id, NodeType::VirtualNumber, "id")?.ok_or(AppError::NotFound("no such virtual number"))
+    ids::decode_as(id, NodeType::VirtualNumber, "id")?.ok_or(AppError::NotFound(NUMBER_NOT_FOUND))
 }
 
 #[derive(Default)]

@@ -6,4 +6,4 @@ pub mod graphql;
 pub mod service;
 
 pub use e164::{E164, Region};
-pub use service::{NewNumber, NumberChanges, NumberFilter, NumberService};
+pub use service::{NUMBER_NOT_FOUND, NewNumber, NumberChanges, NumberFilter, NumberService};

@@ -49,7 +49,9 @@ pub struct NumberService {
     db: DatabaseConnection,
 }
 
-const NOT_FOUND: &str = "no such virtual number";
+/// The one answer for a number that is missing, released or someone else's, so
+/// ids cannot be probed by comparing messages.
+pub const NUMBER_NOT_FOUND: &str = "no such virtual number";
 
 impl NumberService {
     pub fn new(db: DatabaseConnection) -> Self {
@@ -105,7 +107,7 @@ impl NumberService {
     async fn get_visible(&self, viewer: &Viewer, id: Uuid) -> Result<virtual_numbers::Model, AppError> {
         self.find_visible(viewer, id)
             .await?
-            .ok_or(AppError::NotFound(NOT_FOUND))
+            .ok_or(AppError::NotFound(NUMBER_NOT_FOUND))
     }
 
     /// One page of `owner_id`'s unreleased numbers, oldest first.
@@ -198,7 +200,7 @@ impl NumberService {
             .exec(&self.db)
             .await?;
         if released.rows_affected == 0 {
-            return Err(AppError::NotFound(NOT_FOUND));
+            return Err(AppError::NotFound(NUMBER_NOT_FOUND));
         }
         Ok(true)
     }
