@@ -13,9 +13,9 @@ use crate::{
     calls::{CallService, events::CallEvents},
     config::Config,
     db,
-    graphql::Services,
     http::{self, HttpState},
-    numbers::{NumberService, Region},
+    numbers::{DefaultRegion, NumberService, Region},
+    schema::Services,
 };
 
 pub struct App {
@@ -84,12 +84,12 @@ pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> 
         })
         .transpose()?;
     Ok(Services {
-        accounts: AccountService::with_login_limit(db.clone(), config.login_attempts_per_minute),
+        accounts: AccountService::with_login_limit(db.clone(), config.login_attempts_per_minute)
+            .with_signup(config.allow_signup),
         sessions: SessionService::new(db.clone(), keys, config.refresh_token_ttl),
         numbers: NumberService::new(db.clone()),
         calls: CallService::new(db, events),
-        allow_signup: config.allow_signup,
-        default_region,
+        default_region: DefaultRegion(default_region),
     })
 }
 

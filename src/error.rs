@@ -5,6 +5,8 @@
 //! error into a GraphQL error *without* a code, so a stray `?` on a foreign
 //! error cannot compile into a code-less, possibly leaky response.
 
+use std::borrow::Cow;
+
 use async_graphql::ErrorExtensions;
 use sea_orm::{DbErr, SqlErr};
 
@@ -18,19 +20,25 @@ pub enum AppError {
     /// No such object visible to the viewer.
     NotFound(&'static str),
     /// An argument is invalid; `field` names the input field.
-    BadInput { field: &'static str, message: String },
+    BadInput { field: Cow<'static, str>, message: String },
     /// A uniqueness rule would be broken; `field` names the input field.
     Conflict { field: &'static str, message: String },
     /// Too many requests; retry after this many seconds.
     RateLimited { retry_after_secs: u64 },
+    /// The document is over one of the limits: `limit` names it.
+    TooComplex {
+        limit: &'static str,
+        maximum: u64,
+        found: u64,
+    },
     /// Anything else. Logged once with its context; the client sees only "internal error".
     Internal(anyhow::Error),
 }
 
 impl AppError {
-    pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_input(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         AppError::BadInput {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -51,6 +59,7 @@ impl AppError {
             AppError::BadInput { .. } => "BAD_USER_INPUT",
             AppError::Conflict { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::TooComplex { .. } => "QUERY_TOO_COMPLEX",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -71,18 +80,30 @@ impl From<anyhow::Error> for AppError {
 impl From<AppError> for async_graphql::Error {
     fn from(error: AppError) -> Self {
         let code = error.code();
+        let mut limit = None;
         let (message, field, retry_after) = match error {
             AppError::Unauthenticated(message) | AppError::Forbidden(message) | AppError::NotFound(message) => {
                 (message.to_owned(), None, None)
             }
-            AppError::BadInput { field, message } | AppError::Conflict { field, message } => {
-                (message, Some(field), None)
-            }
+            AppError::BadInput { field, message } => (message, Some(field), None),
+            AppError::Conflict { field, message } => (message, Some(Cow::Borrowed(field)), None),
             AppError::RateLimited { retry_after_secs } => (
                 format!("too many requests; retry in {retry_after_secs} seconds"),
                 None,
                 Some(retry_after_secs),
             ),
+            AppError::TooComplex {
+                limit: name,
+                maximum,
+                found,
+            } => {
+                limit = Some((name, maximum, found));
+                (
+                    format!("the query's {name} is {found}, over the limit of {maximum}; ask for less"),
+                    None,
+                    None,
+                )
+            }
             AppError::Internal(cause) => {
                 // The one place internal detail goes: the log, with the request's span.
                 tracing::error!(error = ?cause, "internal error");
@@ -91,29 +112,65 @@ impl From<AppError> for async_graphql::Error {
         };
         async_graphql::Error::new(message).extend_with(|_, extensions| {
             extensions.set("code", code);
-            if let Some(field) = field {
-                extensions.set("field", field);
+            if let Some(field) = &field {
+                extensions.set("field", field.as_ref());
             }
             if let Some(seconds) = retry_after {
                 extensions.set("retryAfter", seconds);
             }
+            if let Some((name, maximum, found)) = limit {
+                extensions.set("limit", name);
+                extensions.set("maximum", maximum);
+                extensions.set("found", found);
+            }
         })
     }
 }
 
-/// Names the one database failure a caller can act on, where it happens:
-/// a broken uniqueness rule becomes `CONFLICT` on `field`; anything else is internal.
+/// A unique index as each database names it in a violation: PostgreSQL gives the
+/// index name; SQLite gives it for an expression index (`index 'name'`) and the
+/// `table.column` list otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct UniqueIndex {
+    pub name: &'static str,
+    /// As SQLite lists them: `table.column`, comma-separated.
+    pub columns: &'static str,
+}
+
+impl UniqueIndex {
+    /// Whether a database's unique-violation message is about this index.
+    pub fn is_named_in(&self, message: &str) -> bool {
+        let quoted = [format!("\"{}\"", self.name), format!("'{}'", self.name)];
+        if quoted.iter().any(|name| message.contains(name.as_str())) {
+            return true;
+        }
+        message
+            .split_once("UNIQUE constraint failed: ")
+            .is_some_and(|(_, columns)| columns.trim() == self.columns)
+    }
+}
+
+/// Names the one database failure a caller can act on, where it happens: a
+/// broken uniqueness rule *of this index* becomes `CONFLICT` on `field`; any other
+/// failure (another unique index included) is internal, never a wrong field.
 pub trait OnConflict<T> {
-    fn on_conflict(self, field: &'static str, message: &str) -> Result<T, AppError>;
+    fn on_conflict(self, index: UniqueIndex, field: &'static str, message: &str) -> Result<T, AppError>;
 }
 
 impl<T> OnConflict<T> for Result<T, DbErr> {
-    fn on_conflict(self, field: &'static str, message: &str) -> Result<T, AppError> {
+    fn on_conflict(self, index: UniqueIndex, field: &'static str, message: &str) -> Result<T, AppError> {
         self.map_err(|error| match error.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict(field, message),
+            Some(SqlErr::UniqueConstraintViolation(text)) if index.is_named_in(&text) => {
+                AppError::conflict(field, message)
+            }
             _ => AppError::from(error),
         })
     }
+}
+
+/// Whether a database error broke exactly this unique index.
+pub fn violates(error: &DbErr, index: UniqueIndex) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(text)) if index.is_named_in(&text))
 }
 
 /// Adds a context sentence to an internal failure so the log reads as a story.
@@ -136,8 +193,33 @@ pub fn describe(error: &AppError) -> String {
         AppError::Unauthenticated(message) | AppError::Forbidden(message) | AppError::NotFound(message) => {
             (*message).to_owned()
         }
-        AppError::BadInput { field, message } | AppError::Conflict { field, message } => format!("{field}: {message}"),
+        AppError::BadInput { field, message } => format!("{field}: {message}"),
+        AppError::Conflict { field, message } => format!("{field}: {message}"),
         AppError::RateLimited { retry_after_secs } => format!("rate limited; retry in {retry_after_secs}s"),
+        AppError::TooComplex { limit, maximum, found } => format!("{limit} {found} is over {maximum}"),
         AppError::Internal(cause) => format!("{cause:#}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NUMBERS: UniqueIndex = UniqueIndex {
+        name: "virtual_numbers_phone_number_key",
+        columns: "virtual_numbers.phone_number",
+    };
+
+    #[test]
+    fn unique_indexes_are_recognised_by_name_on_both_databases() {
+        let postgres = "duplicate key value violates unique constraint \"virtual_numbers_phone_number_key\"";
+        let sqlite = "UNIQUE constraint failed: virtual_numbers.phone_number";
+        let sqlite_expression = "UNIQUE constraint failed: index 'virtual_numbers_phone_number_key'";
+
+        assert!(NUMBERS.is_named_in(postgres));
+        assert!(NUMBERS.is_named_in(sqlite));
+        assert!(NUMBERS.is_named_in(sqlite_expression));
+        assert!(!NUMBERS.is_named_in("UNIQUE constraint failed: virtual_numbers.phone_number, virtual_numbers.x"));
+        assert!(!NUMBERS.is_named_in("duplicate key value violates unique constraint \"users_username_lower_key\""));
     }
 }

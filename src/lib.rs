@@ -1,14 +1,21 @@
 //! Switchboard: a GraphQL API for virtual phone numbers and their call logs.
 //!
-//! The dependency rule: `http → graphql → <feature>::graphql → <feature>::service → entity`.
-//! `auth`, `error`, `paging` and `config` are leaves anyone may use. Services never import
-//! axum or async-graphql; resolvers never build queries; `migration/` imports nothing from here.
+//! The dependency rule:
+//! `http → schema → <feature>::graphql → <feature>::service → entity`, and every
+//! feature's `graphql` (and `loaders`) may use the plumbing in `graphql`, which
+//! imports no feature. `auth`, `error`, `paging` and `config` are leaves anyone may
+//! use. Services never import axum or async-graphql; resolvers never build
+//! queries; `migration/` imports nothing from here.
 //!
-//! - `cli`, `config`, `telemetry`, `app`, `db`: start-up, settings, logs, connections.
-//! - `http`: the router, middleware, GraphQL endpoint, playground, health checks.
-//! - `graphql`: schema assembly, context access, global ids, connections, `node`.
-//! - `accounts`, `numbers`, `calls`: one folder per feature (rules in `service`, API in `graphql`).
-//! - `entity`: sea-orm entities, one per table.
+//! - `cli` (with the `seed-demo` generator), `config`, `telemetry`, `app`, `db`:
+//!   start-up, settings, logs, connections.
+//! - `http`: the router, middleware, GraphQL endpoint, WebSocket, playground, health.
+//! - `schema`: the assembly on top: merged roots, `node(id)`, services, per-request loaders.
+//! - `graphql`: plumbing: context access, global ids, connections, loader helpers,
+//!   the `Long` scalar, the request guard (limits with coded errors).
+//! - `accounts`, `numbers`, `calls`: one folder per feature: parsed inputs, rules
+//!   (`service`), batched lookups (`loaders`), API (`graphql`).
+//! - `entity`: sea-orm entities, one per table, with their stored enums and unique indexes.
 
 pub mod accounts;
 pub mod app;
@@ -23,4 +30,5 @@ pub mod graphql;
 pub mod http;
 pub mod numbers;
 pub mod paging;
+pub mod schema;
 pub mod telemetry;

@@ -9,6 +9,7 @@ mod m20261125_000002_create_virtual_numbers;
 mod m20261125_000003_create_call_logs;
 mod m20261125_000004_create_refresh_tokens;
 mod m20261125_000005_index_call_stats;
+mod m20261126_000006_fold_friendly_names;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_call_logs::Migration),
             Box::new(m20261125_000004_create_refresh_tokens::Migration),
             Box::new(m20261125_000005_index_call_stats::Migration),
+            Box::new(m20261126_000006_fold_friendly_names::Migration),
         ]
     }
 }

@@ -4,19 +4,19 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
-    NewAccount, Session,
+    AccountService, NewAccount, Session, SessionService,
     credentials::{Email, Password, Username},
 };
 use crate::{
+    auth::Viewer,
     entity::users,
     error::AppError,
     graphql::{
-        ContextExt,
-        connection::Connection,
+        Connection, ContextExt, RelayArgs,
         ids::{self, NodeType},
     },
     numbers::{
-        E164,
+        DefaultRegion,
         graphql::{VirtualNumber, VirtualNumberFilter, list_numbers},
     },
 };
@@ -72,7 +72,13 @@ impl User {
         before: Option<String>,
         filter: Option<VirtualNumberFilter>,
     ) -> Result<Connection<VirtualNumber>, AppError> {
-        list_numbers(ctx, self.0.id, (first, after, last, before), filter).await
+        let page = RelayArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list_numbers(ctx, self.0.id, page, filter).await
     }
 }
 
@@ -86,20 +92,26 @@ pub struct AuthPayload {
     /// Always `Bearer`.
     token_type: String,
     /// Seconds until the access token expires.
-    expires_in: i64,
+    expires_in: i32,
+    /// Who signed in; the rest of this request (this payload included) acts as them.
     user: User,
 }
 
-impl From<Session> for AuthPayload {
-    fn from(session: Session) -> Self {
-        AuthPayload {
-            access_token: session.access_token,
-            refresh_token: session.refresh_token,
-            token_type: "Bearer".to_owned(),
-            expires_in: session.expires_in,
-            user: session.user.into(),
-        }
-    }
+/// The payload of a new session; the rest of the request acts as its user, so
+/// that `user { virtualNumbers { … } }` in the same payload resolves.
+fn signed_in(ctx: &Context<'_>, session: Session) -> Result<AuthPayload, AppError> {
+    ctx.identity()?.signed_in(Viewer {
+        user_id: session.user.id,
+        is_staff: session.user.is_staff,
+    });
+    Ok(AuthPayload {
+        access_token: session.access_token,
+        refresh_token: session.refresh_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: i32::try_from(session.expires_in)
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("ACCESS_TOKEN_TTL is longer than 68 years")))?,
+        user: session.user.into(),
+    })
 }
 
 /// A new account.
@@ -122,7 +134,7 @@ impl AccountQuery {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<User, AppError> {
         let viewer = ctx.viewer()?;
-        Ok(ctx.services()?.accounts.me(viewer).await?.into())
+        Ok(ctx.service::<AccountService>()?.me(viewer).await?.into())
     }
 }
 
@@ -133,12 +145,6 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Opens an account and signs it in (unless sign-up is turned off).
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload, AppError> {
-        let services = ctx.services()?;
-        if !services.allow_signup {
-            return Err(AppError::Forbidden(
-                "sign-up is closed on this server; ask an administrator for an account",
-            ));
-        }
         let username = Username::parse(&input.username)?;
         let password = Password::parse(&input.password, &username)?;
         let email = input
@@ -148,11 +154,12 @@ impl AccountMutation {
             .filter(|e| !e.is_empty())
             .map(Email::parse)
             .transpose()?;
+        let region = ctx.service::<DefaultRegion>()?;
         let contact_number = input
             .contact_number
             .as_deref()
             .filter(|n| !n.trim().is_empty())
-            .map(|n| E164::parse(n, services.default_region).map_err(|e| AppError::bad_input("contactNumber", e.0)))
+            .map(|n| region.phone(n, "contactNumber"))
             .transpose()?;
         let account = NewAccount {
             username,
@@ -161,26 +168,31 @@ impl AccountMutation {
             contact_number,
             is_staff: false,
         };
-        let user = services.accounts.create(account).await?;
-        Ok(services.sessions.start(user).await?.into())
+        let user = ctx.service::<AccountService>()?.register(account).await?;
+        let session = ctx.service::<SessionService>()?.start(user).await?;
+        signed_in(ctx, session)
     }
 
     /// Signs in with a username (any case) and password.
     async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> Result<AuthPayload, AppError> {
-        let services = ctx.services()?;
-        let user = services.accounts.authenticate(&username, &password).await?;
-        Ok(services.sessions.start(user).await?.into())
+        let user = ctx
+            .service::<AccountService>()?
+            .authenticate(&username, &password)
+            .await?;
+        let session = ctx.service::<SessionService>()?.start(user).await?;
+        signed_in(ctx, session)
     }
 
     /// Trades a refresh token for a new session; the old token stops working, and
     /// using it again ends every session that grew from it.
     async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload, AppError> {
-        Ok(ctx.services()?.sessions.refresh(&refresh_token).await?.into())
+        let session = ctx.service::<SessionService>()?.refresh(&refresh_token).await?;
+        signed_in(ctx, session)
     }
 
     /// Ends the session of this refresh token. True when a live session ended.
     /// Access tokens already issued stay valid until they expire.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool, AppError> {
-        ctx.services()?.sessions.logout(&refresh_token).await
+        ctx.service::<SessionService>()?.logout(&refresh_token).await
     }
 }

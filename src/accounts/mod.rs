@@ -1,8 +1,10 @@
 //! Accounts: registration, sign-in, sessions (access + refresh tokens) and users.
-//! `service` and `sessions` hold the rules and the queries; `graphql` is the thin API.
+//! `service` and `sessions` hold the rules and the queries; `loaders` batch lookups;
+//! `graphql` is the thin API.
 
 pub mod credentials;
 pub mod graphql;
+pub mod loaders;
 pub mod service;
 pub mod sessions;
 

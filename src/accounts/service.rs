@@ -35,6 +35,8 @@ type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
 pub struct AccountService {
     db: DatabaseConnection,
     login_limiter: Arc<LoginLimiter>,
+    /// Whether anyone may open an account (`ALLOW_SIGNUP`); staff always may.
+    allow_signup: bool,
 }
 
 const BAD_CREDENTIALS: &str = "wrong username or password";
@@ -52,7 +54,27 @@ impl AccountService {
     pub fn with_login_limit(db: DatabaseConnection, attempts_per_minute: u32) -> Self {
         let per_minute = NonZeroU32::new(attempts_per_minute).unwrap_or(NonZeroU32::MIN);
         let login_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
-        AccountService { db, login_limiter }
+        AccountService {
+            db,
+            login_limiter,
+            allow_signup: true,
+        }
+    }
+
+    /// The same service with sign-up open or closed.
+    pub fn with_signup(mut self, allowed: bool) -> Self {
+        self.allow_signup = allowed;
+        self
+    }
+
+    /// Opens an account for someone signing up, unless sign-up is closed.
+    pub async fn register(&self, account: NewAccount) -> Result<users::Model, AppError> {
+        if !self.allow_signup {
+            return Err(AppError::Forbidden(
+                "sign-up is closed on this server; ask an administrator for an account",
+            ));
+        }
+        self.create(account).await
     }
 
     /// Opens an account. The database's case-insensitive unique index decides
@@ -73,7 +95,7 @@ impl AccountService {
         };
         user.insert(&self.db)
             .await
-            .on_conflict("username", "that username is taken")
+            .on_conflict(users::USERNAME_KEY, "username", "that username is taken")
     }
 
     /// The active user with these credentials. Unknown users, wrong passwords and
@@ -117,26 +139,14 @@ impl AccountService {
         }
     }
 
-    /// A user as `viewer` may see them: themselves, or anyone for staff.
-    pub async fn find_visible(&self, viewer: &Viewer, id: Uuid) -> Result<Option<users::Model>, AppError> {
-        if !viewer.may_act_for(id) {
-            return Ok(None);
+    /// The users among `ids` the viewer may see: themselves (staff: anyone), in one query.
+    pub async fn visible_many(&self, viewer: &Viewer, ids: &[Uuid]) -> Result<Vec<users::Model>, AppError> {
+        let visible: Vec<Uuid> = ids.iter().copied().filter(|id| viewer.may_act_for(*id)).collect();
+        if visible.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(users::Entity::find_by_id(id).one(&self.db).await?)
-    }
-
-    /// An active user by id, for rules that act on another user's behalf (staff).
-    pub async fn find_active(&self, id: Uuid) -> Result<Option<users::Model>, AppError> {
-        Ok(users::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .filter(|user| user.is_active))
-    }
-
-    /// Users by id, in one query (for the per-request loader).
-    pub async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<users::Model>, AppError> {
         Ok(users::Entity::find()
-            .filter(users::Column::Id.is_in(ids.iter().copied()))
+            .filter(users::Column::Id.is_in(visible))
             .all(&self.db)
             .await?)
     }

@@ -1,98 +1,36 @@
-//! DataLoaders, made fresh for every request (a loader shared across requests
-//! would serve one user's rows from another's cache). They batch `owner`,
-//! `virtualNumber` and `node` lookups into one query per type, and nested
-//! `callLogs` connections into one windowed query per distinct set of arguments.
+//! Batched call-log lookups for one request, answering only what the
+//! request's viewer may read: logs by id (for `node`), nested `callLogs` pages
+//! (one windowed query per distinct set of arguments) and their `totalCount`s
+//! (one GROUP BY query per distinct filter).
 
-use std::{collections::HashMap, hash::Hash, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use uuid::Uuid;
 
 use super::{CallFilter, CallKey, CallService};
 use crate::{
-    accounts::AccountService,
-    auth::Viewer,
-    entity::{call_logs, users, virtual_numbers},
-    error::AppError,
-    numbers::NumberService,
+    entity::call_logs,
+    graphql::{
+        Identity,
+        loaders::{LoadError, viewer_of},
+    },
     paging::{Page, PageRequest},
 };
 
-/// Loader failures are shared between every field that waited on the batch.
-pub type LoadError = Arc<AppError>;
-
-/// Every loader one request uses.
-pub struct Loaders {
-    pub users: DataLoader<UserLoader>,
-    pub numbers: DataLoader<NumberLoader>,
-    pub calls: DataLoader<CallLoader>,
-    pub call_pages: DataLoader<CallPageLoader>,
-    pub call_counts: DataLoader<CallCountLoader>,
+/// Call logs the viewer may read, by id (for `node`).
+pub struct CallLoader {
+    pub calls: CallService,
+    pub identity: Arc<Identity>,
 }
-
-/// How long a loader waits for more keys before it queries: long enough for a
-/// page of 100 fields to register their keys, short enough not to be felt.
-const BATCH_DELAY: Duration = Duration::from_millis(3);
-
-fn loader<T: Loader<K>, K: Send + Sync + Hash + Eq + Clone + 'static>(inner: T) -> DataLoader<T> {
-    DataLoader::new(inner, tokio::spawn).delay(BATCH_DELAY)
-}
-
-impl Loaders {
-    pub fn new(
-        accounts: AccountService,
-        numbers: NumberService,
-        calls: CallService,
-        viewer: Option<Viewer>,
-    ) -> Arc<Self> {
-        Arc::new(Loaders {
-            users: loader(UserLoader(accounts)),
-            numbers: loader(NumberLoader(numbers)),
-            calls: loader(CallLoader(calls.clone())),
-            call_pages: loader(CallPageLoader {
-                calls: calls.clone(),
-                viewer,
-            }),
-            call_counts: loader(CallCountLoader { calls, viewer }),
-        })
-    }
-}
-
-/// Users by id.
-pub struct UserLoader(AccountService);
-
-impl Loader<Uuid> for UserLoader {
-    type Value = users::Model;
-    type Error = LoadError;
-
-    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, users::Model>, LoadError> {
-        let rows = self.0.find_many(ids).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|user| (user.id, user)).collect())
-    }
-}
-
-/// Virtual numbers by id, released ones included (a log keeps its number).
-pub struct NumberLoader(NumberService);
-
-impl Loader<Uuid> for NumberLoader {
-    type Value = virtual_numbers::Model;
-    type Error = LoadError;
-
-    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, virtual_numbers::Model>, LoadError> {
-        let rows = self.0.find_many(ids).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|number| (number.id, number)).collect())
-    }
-}
-
-/// Call logs by id (for `node`).
-pub struct CallLoader(CallService);
 
 impl Loader<Uuid> for CallLoader {
     type Value = call_logs::Model;
     type Error = LoadError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, call_logs::Model>, LoadError> {
-        let rows = self.0.find_many(ids).await.map_err(Arc::new)?;
+        let viewer = viewer_of(&self.identity)?;
+        let rows = self.calls.visible_many(&viewer, ids).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|log| (log.id, log)).collect())
     }
 }
@@ -106,8 +44,8 @@ pub struct CallPageArgs {
 
 /// One page of call logs per (number, arguments), one windowed query per distinct arguments.
 pub struct CallPageLoader {
-    calls: CallService,
-    viewer: Option<Viewer>,
+    pub calls: CallService,
+    pub identity: Arc<Identity>,
 }
 
 impl Loader<(Uuid, Arc<CallPageArgs>)> for CallPageLoader {
@@ -118,9 +56,7 @@ impl Loader<(Uuid, Arc<CallPageArgs>)> for CallPageLoader {
         &self,
         keys: &[(Uuid, Arc<CallPageArgs>)],
     ) -> Result<HashMap<(Uuid, Arc<CallPageArgs>), Self::Value>, LoadError> {
-        let viewer = self
-            .viewer
-            .ok_or_else(|| Arc::new(AppError::Unauthenticated("sign in first")))?;
+        let viewer = viewer_of(&self.identity)?;
         let mut by_args: HashMap<Arc<CallPageArgs>, Vec<Uuid>> = HashMap::new();
         for (number_id, args) in keys {
             by_args.entry(args.clone()).or_default().push(*number_id);
@@ -143,8 +79,8 @@ impl Loader<(Uuid, Arc<CallPageArgs>)> for CallPageLoader {
 
 /// `totalCount` of nested `callLogs` per (number, filter): one GROUP BY query per distinct filter.
 pub struct CallCountLoader {
-    calls: CallService,
-    viewer: Option<Viewer>,
+    pub calls: CallService,
+    pub identity: Arc<Identity>,
 }
 
 impl Loader<(Uuid, Arc<CallFilter>)> for CallCountLoader {
@@ -152,9 +88,7 @@ impl Loader<(Uuid, Arc<CallFilter>)> for CallCountLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[(Uuid, Arc<CallFilter>)]) -> Result<HashMap<(Uuid, Arc<CallFilter>), u64>, LoadError> {
-        let viewer = self
-            .viewer
-            .ok_or_else(|| Arc::new(AppError::Unauthenticated("sign in first")))?;
+        let viewer = viewer_of(&self.identity)?;
         let mut by_filter: HashMap<Arc<CallFilter>, Vec<Uuid>> = HashMap::new();
         for (number_id, filter) in keys {
             by_filter.entry(filter.clone()).or_default().push(*number_id);

@@ -1,8 +1,10 @@
 //! The rules of call logs: who may record and read which, idempotent ingestion
 //! by `externalId`, and newest-first keyset paging on `(started_at, id)`.
 
-use crate::numbers::NUMBER_NOT_FOUND;
 use std::collections::HashMap;
+
+use futures_util::{Stream, StreamExt, stream};
+use tokio::sync::broadcast::error::RecvError;
 
 use sea_orm::{
     ActiveValue::Set,
@@ -14,7 +16,7 @@ use uuid::Uuid;
 
 use super::{
     events::CallEvents,
-    types::{CallDirection, CallFilter, CallKey, CallStatus, NewCall},
+    types::{CallDirection, CallFilter, CallKey, CallStatus, ExternalId, NewCall},
 };
 use crate::{
     auth::Viewer,
@@ -23,14 +25,10 @@ use crate::{
         call_logs::{self, Column},
         virtual_numbers,
     },
-    error::AppError,
+    error::{AppError, violates},
+    numbers::NUMBER_NOT_FOUND,
     paging::{Direction, Page, PageRequest},
 };
-
-/// Longest a call may last: one day.
-pub const MAX_DURATION_SECONDS: i32 = 86_400;
-/// How far in the future a start time may be (clock skew between carriers and us).
-pub const MAX_FUTURE_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 #[derive(Clone)]
 pub struct CallService {
@@ -43,9 +41,24 @@ impl CallService {
         CallService { db, events }
     }
 
-    /// New logs as they are recorded (on any instance).
-    pub fn events(&self) -> &CallEvents {
-        &self.events
+    /// New logs the viewer may read as they are recorded (on any instance), all of
+    /// them or one number's (which the caller has already checked the viewer may see).
+    /// A subscriber that falls too far behind skips what it missed.
+    pub fn feed(&self, viewer: Viewer, number_id: Option<Uuid>) -> impl Stream<Item = call_logs::Model> + use<> {
+        let receiver = self.events.subscribe();
+        let events = stream::unfold(receiver, |mut receiver| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(log) => return Some((log, receiver)),
+                    Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "a callLogged subscriber fell behind"),
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        });
+        events.filter(move |log| {
+            let wanted = viewer.may_act_for(log.owner_id) && number_id.is_none_or(|id| id == log.virtual_number_id);
+            std::future::ready(wanted)
+        })
     }
 
     /// Logs a call on one of the viewer's numbers. The same `external_id` on the
@@ -85,42 +98,25 @@ impl CallService {
             CallDirection::Inbound => call.caller_number.as_str(),
             CallDirection::Outbound => call.called_number.as_str(),
         };
-        if !(0..=MAX_DURATION_SECONDS).contains(&call.duration_seconds) {
-            return Err(AppError::bad_input(
-                "durationSeconds",
-                format!("durationSeconds is 0 to {MAX_DURATION_SECONDS}"),
-            ));
-        }
-        if call.status != CallStatus::Completed && call.duration_seconds != 0 {
+        if call.status != CallStatus::Completed && call.duration.seconds() != 0 {
             return Err(AppError::bad_input(
                 "durationSeconds",
                 "a call that was not completed has durationSeconds 0",
             ));
         }
-        let now = entity::now();
-        let started_at = match call.started_at {
-            Some(started_at) if started_at > now + MAX_FUTURE_SKEW => {
-                return Err(AppError::bad_input(
-                    "startedAt",
-                    "startedAt may be at most 5 minutes in the future",
-                ));
-            }
-            Some(started_at) => entity::stored_precision(started_at),
-            None => now,
-        };
         let log = call_logs::ActiveModel {
             id: Set(Uuid::now_v7()),
             virtual_number_id: Set(number.id),
             owner_id: Set(number.owner_id),
-            direction: Set(call.direction.as_str().to_owned()),
-            status: Set(call.status.as_str().to_owned()),
+            direction: Set(call.direction),
+            status: Set(call.status),
             caller_number: Set(call.caller_number.as_str().to_owned()),
             called_number: Set(call.called_number.as_str().to_owned()),
             counterpart_number: Set(counterpart.to_owned()),
-            started_at: Set(started_at),
-            duration_seconds: Set(call.duration_seconds),
-            external_id: Set(call.external_id.clone()),
-            created_at: Set(now),
+            started_at: Set(call.started_at.instant()),
+            duration_seconds: Set(call.duration.seconds()),
+            external_id: Set(call.external_id.as_ref().map(|id| id.as_str().to_owned())),
+            created_at: Set(entity::now()),
         };
         match log.insert(&self.db).await {
             Ok(log) => {
@@ -130,8 +126,8 @@ impl CallService {
                 }
                 Ok(log)
             }
-            Err(error) => match (&call.external_id, error.sql_err()) {
-                (Some(external_id), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => self
+            Err(error) => match &call.external_id {
+                Some(external_id) if violates(&error, call_logs::EXTERNAL_ID_KEY) => self
                     .find_external(number.id, external_id)
                     .await?
                     .ok_or_else(|| AppError::Internal(anyhow::anyhow!("external id conflict without a row"))),
@@ -140,10 +136,14 @@ impl CallService {
         }
     }
 
-    async fn find_external(&self, number_id: Uuid, external_id: &str) -> Result<Option<call_logs::Model>, AppError> {
+    async fn find_external(
+        &self,
+        number_id: Uuid,
+        external_id: &ExternalId,
+    ) -> Result<Option<call_logs::Model>, AppError> {
         Ok(call_logs::Entity::find()
             .filter(Column::VirtualNumberId.eq(number_id))
-            .filter(Column::ExternalId.eq(external_id))
+            .filter(Column::ExternalId.eq(external_id.as_str()))
             .one(&self.db)
             .await?)
     }
@@ -201,10 +201,10 @@ impl CallService {
             .collect())
     }
 
-    /// Logs by id, in one query (for the per-request loader; callers apply visibility).
-    pub async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<call_logs::Model>, AppError> {
+    /// The logs among `ids` that the viewer may read, in one query (for `node`).
+    pub async fn visible_many(&self, viewer: &Viewer, ids: &[Uuid]) -> Result<Vec<call_logs::Model>, AppError> {
         Ok(call_logs::Entity::find()
-            .filter(Column::Id.is_in(ids.iter().copied()))
+            .filter(scope(viewer, &CallFilter::default()).add(Column::Id.is_in(ids.iter().copied())))
             .all(&self.db)
             .await?)
     }
@@ -286,10 +286,10 @@ pub fn scope(viewer: &Viewer, filter: &CallFilter) -> Condition {
         condition = condition.add(Column::VirtualNumberId.eq(number_id));
     }
     if let Some(direction) = filter.direction {
-        condition = condition.add(Column::Direction.eq(direction.as_str()));
+        condition = condition.add(Column::Direction.eq(direction));
     }
     if let Some(status) = filter.status {
-        condition = condition.add(Column::Status.eq(status.as_str()));
+        condition = condition.add(Column::Status.eq(status));
     }
     if let Some(after) = filter.started_after {
         condition = condition.add(Column::StartedAt.gte(after));

@@ -5,13 +5,17 @@
 use chrono::{DateTime, Datelike, LocalResult, Months, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    Condition, FromQueryResult, Order, QueryFilter, QuerySelect,
+    Condition, FromQueryResult, Iterable, Order, QueryFilter, QuerySelect,
     prelude::*,
-    sea_query::{Alias, Expr, ExprTrait, Query},
+    sea_query::{Alias, Expr, ExprTrait, Func, Query, SimpleExpr},
 };
 
-use super::{CallFilter, CallService, service::scope};
-use crate::{auth::Viewer, entity::call_logs, error::AppError};
+use super::{CallDirection, CallFilter, CallService, CallStatus, service::scope};
+use crate::{
+    auth::Viewer,
+    entity::call_logs::{self, Column},
+    error::AppError,
+};
 
 /// How long each bucket is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,16 +39,16 @@ pub struct Figures {
 }
 
 impl Figures {
-    /// The figures of two sets of calls together.
-    pub fn plus(&self, other: &Figures) -> Figures {
-        Figures {
-            total_calls: self.total_calls + other.total_calls,
-            inbound_calls: self.inbound_calls + other.inbound_calls,
-            outbound_calls: self.outbound_calls + other.outbound_calls,
-            completed_calls: self.completed_calls + other.completed_calls,
-            missed_calls: self.missed_calls + other.missed_calls,
-            total_duration_seconds: self.total_duration_seconds + other.total_duration_seconds,
-        }
+    /// The figures of two sets of calls together; `None` rather than a wrapped sum.
+    pub fn plus(&self, other: &Figures) -> Option<Figures> {
+        Some(Figures {
+            total_calls: self.total_calls.checked_add(other.total_calls)?,
+            inbound_calls: self.inbound_calls.checked_add(other.inbound_calls)?,
+            outbound_calls: self.outbound_calls.checked_add(other.outbound_calls)?,
+            completed_calls: self.completed_calls.checked_add(other.completed_calls)?,
+            missed_calls: self.missed_calls.checked_add(other.missed_calls)?,
+            total_duration_seconds: self.total_duration_seconds.checked_add(other.total_duration_seconds)?,
+        })
     }
 
     /// Mean talk time of completed calls (the others last 0 s); 0 when there are none.
@@ -85,34 +89,56 @@ pub fn parse_time_zone(name: &str) -> Result<Tz, AppError> {
     })
 }
 
-const FIGURES: [(&str, &str); 6] = [
-    // Counting a column of the covering index keeps the scan index-only.
-    ("total_calls", "COUNT(call_logs.started_at)"),
-    (
-        "inbound_calls",
-        "COALESCE(SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END), 0)",
-    ),
-    (
-        "outbound_calls",
-        "COALESCE(SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END), 0)",
-    ),
-    (
-        "completed_calls",
-        "COALESCE(SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0)",
-    ),
-    (
-        "missed_calls",
-        "COALESCE(SUM(CASE WHEN direction = 'inbound' AND status IN ('no_answer', 'busy', 'canceled') THEN 1 ELSE 0 END), 0)",
-    ),
-    ("total_duration_seconds", "COALESCE(SUM(duration_seconds), 0)"),
-];
+/// How many filtered calls meet `condition`.
+fn count_where(condition: SimpleExpr) -> SimpleExpr {
+    let ones = Expr::case(condition, Expr::val(1)).finally(Expr::val(0));
+    Func::coalesce([Expr::from(Func::sum(ones)), Expr::val(0)]).into()
+}
+
+fn column(column: Column) -> Expr {
+    Expr::col((call_logs::Entity, column))
+}
+
+/// The figures as SQL, built from the typed values (never from spelled-out
+/// strings), so the statistics cannot disagree with what `record` stores.
+fn figures() -> [(&'static str, SimpleExpr); 6] {
+    let missed = CallStatus::iter().filter(|status| status.is_missed());
+    [
+        // Counting a column of the covering index keeps the scan index-only.
+        ("total_calls", column(Column::StartedAt).count()),
+        (
+            "inbound_calls",
+            count_where(column(Column::Direction).eq(CallDirection::Inbound)),
+        ),
+        (
+            "outbound_calls",
+            count_where(column(Column::Direction).eq(CallDirection::Outbound)),
+        ),
+        (
+            "completed_calls",
+            count_where(column(Column::Status).eq(CallStatus::Completed)),
+        ),
+        (
+            "missed_calls",
+            count_where(
+                column(Column::Direction)
+                    .eq(CallDirection::Inbound)
+                    .and(column(Column::Status).is_in(missed)),
+            ),
+        ),
+        (
+            "total_duration_seconds",
+            Func::coalesce([Expr::from(Func::sum(column(Column::DurationSeconds))), Expr::val(0)]).into(),
+        ),
+    ]
+}
 
 impl CallService {
     /// Totals over the logs the viewer may read, narrowed by `filter`.
     pub async fn totals(&self, viewer: &Viewer, filter: &CallFilter) -> Result<Figures, AppError> {
         let mut query = call_logs::Entity::find().filter(scope(viewer, filter)).select_only();
-        for (alias, sql) in FIGURES {
-            query = query.column_as(Expr::cust(sql), alias);
+        for (alias, expression) in figures() {
+            query = query.column_as(expression, alias);
         }
         Ok(query.into_model::<Figures>().one(&self.db).await?.unwrap_or_default())
     }
@@ -164,8 +190,8 @@ impl CallService {
             )
             .group_by_col((bucket.clone(), from.clone()))
             .order_by((bucket, from), Order::Asc);
-        for (alias, sql) in FIGURES {
-            query.expr_as(Expr::cust(sql), Alias::new(alias));
+        for (alias, expression) in figures() {
+            query.expr_as(expression, Alias::new(alias));
         }
         let statement = self.db.get_database_backend().build(&query);
         let rows = BucketRow::find_by_statement(statement).all(&self.db).await?;
@@ -221,7 +247,10 @@ fn period_starts(
         if let Some(&previous) = starts.last()
             && instant <= previous
         {
-            // A local hour that repeats (DST ends) belongs to the hour before it.
+            // A local hour that never happens (clocks spring forward over it) names
+            // the same instant as the hour after it: keep one period. (A local hour
+            // that happens twice, when DST ends, is one two-hour period from its
+            // first occurrence: `instant_of` picks the earliest.)
         } else {
             starts.push(instant);
         }
@@ -234,14 +263,16 @@ fn period_starts(
                 format!("that is more than {MAX_BUCKETS} periods; narrow the range or group by a longer period"),
             ));
         }
-        at = match period {
-            Period::Hour => at + TimeDelta::hours(1),
-            Period::Day => at + TimeDelta::days(1),
-            Period::Week => at + TimeDelta::weeks(1),
-            Period::Month => at
-                .checked_add_months(Months::new(1))
-                .unwrap_or(at + TimeDelta::days(31)),
+        let next = match period {
+            Period::Hour => at.checked_add_signed(TimeDelta::hours(1)),
+            Period::Day => at.checked_add_signed(TimeDelta::days(1)),
+            Period::Week => at.checked_add_signed(TimeDelta::weeks(1)),
+            Period::Month => at.checked_add_months(Months::new(1)),
         };
+        // Filters are bounded to years 1970–9999 (see `filter_instant`), far from
+        // chrono's limits; refuse rather than overflow should that ever change.
+        at = next
+            .ok_or_else(|| AppError::bad_input("groupBy", "those periods reach past the last date this API knows"))?;
     }
 }
 
@@ -253,6 +284,7 @@ fn instant_of(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         LocalResult::None => {
             let mut later = local;
             loop {
+                // No zone skips more than a day, so this ends long before chrono's limits.
                 later += TimeDelta::minutes(15);
                 if let Some(at) = zone.from_local_datetime(&later).earliest() {
                     return at.with_timezone(&Utc);

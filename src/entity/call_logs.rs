@@ -1,6 +1,41 @@
-//! The `call_logs` table.
+//! The `call_logs` table, and the two values it stores as text: the direction
+//! and the status of a call. Each variant's stored spelling is written here once.
 
 use sea_orm::entity::prelude::*;
+
+use crate::error::UniqueIndex;
+
+/// One log per carrier id and number (a partial index on non-null ids).
+pub const EXTERNAL_ID_KEY: UniqueIndex = UniqueIndex {
+    name: "call_logs_virtual_number_id_external_id_key",
+    columns: "call_logs.virtual_number_id, call_logs.external_id",
+};
+
+/// Which way a call went, seen from the virtual number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum CallDirection {
+    #[sea_orm(string_value = "inbound")]
+    Inbound,
+    #[sea_orm(string_value = "outbound")]
+    Outbound,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum CallStatus {
+    #[sea_orm(string_value = "completed")]
+    Completed,
+    #[sea_orm(string_value = "no_answer")]
+    NoAnswer,
+    #[sea_orm(string_value = "busy")]
+    Busy,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "canceled")]
+    Canceled,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "call_logs")]
@@ -10,8 +45,8 @@ pub struct Model {
     pub virtual_number_id: Uuid,
     /// The number's owner when the call was logged (copied for fast history queries).
     pub owner_id: Uuid,
-    pub direction: String,
-    pub status: String,
+    pub direction: CallDirection,
+    pub status: CallStatus,
     pub caller_number: String,
     pub called_number: String,
     /// The other party: the caller of an inbound call, the called of an outbound one.

@@ -2,6 +2,14 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::error::UniqueIndex;
+
+/// One account per username, whatever its case (an index on `lower(username)`).
+pub const USERNAME_KEY: UniqueIndex = UniqueIndex {
+    name: "users_username_lower_key",
+    columns: "",
+};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {

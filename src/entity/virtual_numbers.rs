@@ -2,6 +2,14 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::error::UniqueIndex;
+
+/// One holder per number among numbers not released (a partial index).
+pub const PHONE_NUMBER_KEY: UniqueIndex = UniqueIndex {
+    name: "virtual_numbers_phone_number_key",
+    columns: "virtual_numbers.phone_number",
+};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "virtual_numbers")]
 pub struct Model {
@@ -10,6 +18,8 @@ pub struct Model {
     pub owner_id: Uuid,
     pub phone_number: String,
     pub friendly_name: Option<String>,
+    /// The friendly name in Unicode lower case, for search (see `numbers::input::fold`).
+    pub friendly_name_folded: Option<String>,
     pub country_code: Option<String>,
     pub is_active: bool,
     pub released_at: Option<DateTimeUtc>,

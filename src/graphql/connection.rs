@@ -2,15 +2,35 @@
 //! node type, named `<Node>Connection` and `<Node>Edge`. `totalCount` runs its
 //! count query only when a client asks for it.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, future::Future, sync::Arc};
 
 use async_graphql::{Object, OutputType, SimpleObject, TypeName};
-use futures_util::future::BoxFuture;
+use futures_util::{
+    FutureExt,
+    future::{BoxFuture, Shared},
+};
 
+use super::Long;
 use crate::{
     error::AppError,
-    paging::{CursorKey, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page},
+    paging::{CursorKey, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest},
 };
+
+/// Relay paging arguments as they arrive: `first`, `after`, `last`, `before`.
+#[derive(Debug, Default, Clone)]
+pub struct RelayArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl RelayArgs {
+    /// The page these arguments ask for; nonsense is `BAD_USER_INPUT` on its argument.
+    pub fn page_request<K: CursorKey>(&self) -> Result<PageRequest<K>, AppError> {
+        PageRequest::from_relay(self.first, self.after.as_deref(), self.last, self.before.as_deref())
+    }
+}
 
 /// Relay's page information.
 #[derive(SimpleObject, Clone)]
@@ -38,8 +58,9 @@ pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: 
         .saturating_add(1)
 }
 
-/// Counts a whole list, lazily.
-pub type Counter = Box<dyn Fn() -> BoxFuture<'static, Result<u64, AppError>> + Send + Sync>;
+/// Counts a whole list: a future that runs only if a client asks for `totalCount`
+/// (and once, however many aliases ask).
+type Counter = Shared<BoxFuture<'static, Result<u64, Arc<AppError>>>>;
 
 /// A node type that can be listed: its GraphQL name names the connection.
 pub trait ConnectionNode: OutputType + Clone {
@@ -59,8 +80,15 @@ pub struct Edge<N> {
 }
 
 impl<N: ConnectionNode> Connection<N> {
-    /// A connection over one page: `key` gives each row's cursor, `node` its GraphQL form.
-    pub fn new<T, K: CursorKey>(page: Page<T>, key: impl Fn(&T) -> K, node: impl Fn(T) -> N, counter: Counter) -> Self {
+    /// A connection over one page: `key` gives each row's cursor, `node` its GraphQL
+    /// form, and `count` (an `async` block, run only if `totalCount` is asked for)
+    /// the size of the whole list.
+    pub fn new<T, K: CursorKey>(
+        page: Page<T>,
+        key: impl Fn(&T) -> K,
+        node: impl Fn(T) -> N,
+        count: impl Future<Output = Result<u64, AppError>> + Send + 'static,
+    ) -> Self {
         let edges = page
             .items
             .into_iter()
@@ -73,7 +101,7 @@ impl<N: ConnectionNode> Connection<N> {
             edges,
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,
-            counter,
+            counter: count.map(|result| result.map_err(Arc::new)).boxed().shared(),
         }
     }
 }
@@ -113,8 +141,9 @@ impl<N: ConnectionNode> Connection<N> {
     }
 
     /// How many items the whole list holds (with the same filter), across all pages.
-    async fn total_count(&self) -> Result<u64, AppError> {
-        (self.counter)().await
+    async fn total_count(&self) -> Result<Long, AppError> {
+        let count = self.counter.clone().await.map_err(crate::graphql::loaders::unshare)?;
+        Long::try_from(count).map_err(|_| AppError::Internal(anyhow::anyhow!("a count past 2^63")))
     }
 }
 

@@ -1,58 +1,82 @@
-//! What resolvers may ask of the context: the signed-in `Viewer` and the services.
+//! What resolvers may ask of the context: who the request acts for, a service,
+//! and this request's loaders. Generic over their types, so this module names
+//! no feature: the assembly (`crate::schema`) puts them in.
 
-use std::sync::Arc;
-
-use async_graphql::Context;
-
-use crate::{
-    accounts::{AccountService, SessionService},
-    auth::Viewer,
-    calls::{CallService, loaders::Loaders},
-    error::AppError,
-    numbers::{NumberService, Region},
+use std::{
+    any::Any,
+    sync::{Arc, OnceLock},
 };
 
-/// Everything resolvers call, shared by all requests (each part is cheap to clone).
-#[derive(Clone)]
-pub struct Services {
-    pub accounts: AccountService,
-    pub sessions: SessionService,
-    pub numbers: NumberService,
-    pub calls: CallService,
-    pub allow_signup: bool,
-    /// Region for phone numbers written without a country code, from `DEFAULT_REGION`.
-    pub default_region: Option<Region>,
+use async_graphql::{Context, dataloader::DataLoader};
+
+use crate::{auth::Viewer, error::AppError};
+
+/// Who one request acts for: the viewer its bearer token named or, once a
+/// sign-in in this same request succeeds (`register`, `login`, `refresh`), the
+/// user of the new session, so that the payload's `user { … }` resolves as them.
+#[derive(Debug, Default)]
+pub struct Identity {
+    token: Option<Viewer>,
+    signed_in: OnceLock<Viewer>,
 }
 
-impl Services {
-    /// Fresh loaders for one request (never shared: their caches hold one viewer's rows).
-    pub fn loaders(&self, viewer: Option<Viewer>) -> Arc<Loaders> {
-        Loaders::new(self.accounts.clone(), self.numbers.clone(), self.calls.clone(), viewer)
+impl Identity {
+    pub fn new(token: Option<Viewer>) -> Arc<Self> {
+        Arc::new(Identity {
+            token,
+            signed_in: OnceLock::new(),
+        })
+    }
+
+    /// The viewer, if anyone is signed in.
+    pub fn viewer(&self) -> Option<&Viewer> {
+        self.signed_in.get().or(self.token.as_ref())
+    }
+
+    /// Records the session a sign-in in this request started (the first one counts).
+    pub fn signed_in(&self, viewer: Viewer) {
+        let _ = self.signed_in.set(viewer);
     }
 }
 
 pub trait ContextExt {
     /// The signed-in viewer, or `UNAUTHENTICATED`.
     fn viewer(&self) -> Result<&Viewer, AppError>;
-    fn services(&self) -> Result<&Services, AppError>;
-    /// This request's loaders.
-    fn loaders(&self) -> Result<&Arc<Loaders>, AppError>;
+    /// Who this request acts for.
+    fn identity(&self) -> Result<&Arc<Identity>, AppError>;
+    /// A service (or setting) the schema was built with.
+    fn service<T: Any + Send + Sync>(&self) -> Result<&T, AppError>;
+    /// This request's loader of type `T`.
+    fn loader<T: Send + Sync + 'static>(&self) -> Result<&Arc<DataLoader<T>>, AppError>;
 }
 
 impl ContextExt for Context<'_> {
     fn viewer(&self) -> Result<&Viewer, AppError> {
-        self.data_opt::<Viewer>().ok_or(AppError::Unauthenticated(
+        self.identity()?.viewer().ok_or(AppError::Unauthenticated(
             "sign in first: send `Authorization: Bearer <accessToken>`",
         ))
     }
 
-    fn services(&self) -> Result<&Services, AppError> {
-        self.data::<Services>()
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("the schema was built without services")))
+    fn identity(&self) -> Result<&Arc<Identity>, AppError> {
+        self.data::<Arc<Identity>>()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the request was run without its identity")))
     }
 
-    fn loaders(&self) -> Result<&Arc<Loaders>, AppError> {
-        self.data::<Arc<Loaders>>()
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("the request was run without its loaders")))
+    fn service<T: Any + Send + Sync>(&self) -> Result<&T, AppError> {
+        self.data::<T>().map_err(|_| {
+            AppError::Internal(anyhow::anyhow!(
+                "the schema was built without {}",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+
+    fn loader<T: Send + Sync + 'static>(&self) -> Result<&Arc<DataLoader<T>>, AppError> {
+        self.data::<Arc<DataLoader<T>>>().map_err(|_| {
+            AppError::Internal(anyhow::anyhow!(
+                "the request was run without {}",
+                std::any::type_name::<T>()
+            ))
+        })
     }
 }

@@ -54,6 +54,17 @@ pub fn decode_as(id: &ID, kind: NodeType, field: &'static str) -> Result<Option<
     Ok((found == kind).then_some(key))
 }
 
+/// Reads the id of an object that must exist: an id of another type names
+/// nothing of this kind, so it answers `NOT_FOUND` with the kind's one message.
+pub fn decode_existing(
+    id: &ID,
+    kind: NodeType,
+    field: &'static str,
+    not_found: &'static str,
+) -> Result<Uuid, AppError> {
+    decode_as(id, kind, field)?.ok_or(AppError::NotFound(not_found))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

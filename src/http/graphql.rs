@@ -1,7 +1,7 @@
 //! The GraphQL endpoint: reads the bearer token once into a `Viewer`, runs the
 //! request, gives every error a code, and answers with a fitting HTTP status.
 
-use async_graphql::{ErrorExtensionValues, ParseRequestError, ServerError, parser::types::OperationType};
+use async_graphql::{ErrorExtensionValues, ParseRequestError, parser::types::OperationType};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     extract::State,
@@ -67,11 +67,9 @@ async fn execute(
             AppError::bad_input("query", "GET runs queries only; send mutations with POST"),
         );
     }
-    // Loaders are made per request: their caches must never cross viewers.
-    let mut request = request.data(state.services.loaders(viewer));
-    if let Some(viewer) = viewer {
-        request = request.data(viewer);
-    }
+    // Loaders are made per request: each answers only what this request's viewer may see.
+    let mut request = request;
+    request.data = state.services.request_data(viewer);
     let mut response = state.schema.execute(request).await;
     let status = label_errors(&mut response);
     for error in &response.errors {
@@ -133,8 +131,9 @@ fn refuse(status: StatusCode, error: AppError) -> Response {
     http
 }
 
-/// Gives a code to the errors async-graphql raises itself (syntax, validation,
-/// limits), and picks the HTTP status: 400 when the request never ran.
+/// Gives a code to the errors async-graphql raises itself (syntax, validation),
+/// and picks the HTTP status: 400 when the request never ran. Limit errors come
+/// coded from the request guard.
 fn label_errors(response: &mut async_graphql::Response) -> StatusCode {
     let mut request_failed = false;
     for error in &mut response.errors {
@@ -143,23 +142,14 @@ fn label_errors(response: &mut async_graphql::Response) -> StatusCode {
             continue;
         }
         request_failed |= error.path.is_empty();
-        let code = if is_limit_error(error) {
-            "QUERY_TOO_COMPLEX"
-        } else {
-            "BAD_USER_INPUT"
-        };
         error
             .extensions
             .get_or_insert_with(ErrorExtensionValues::default)
-            .set("code", code);
+            .set("code", "BAD_USER_INPUT");
     }
     if request_failed && response.data == async_graphql::Value::Null {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     }
-}
-
-fn is_limit_error(error: &ServerError) -> bool {
-    error.message.contains("nested too deep") || error.message.contains("too complex")
 }

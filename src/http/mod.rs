@@ -27,7 +27,7 @@ use tower_http::{
 use self::metrics::Metrics;
 use crate::{
     auth::tokens::TokenKeys,
-    graphql::{self as schema, AppSchema, Services},
+    schema::{self, AppSchema, Services},
 };
 
 /// What handlers share.

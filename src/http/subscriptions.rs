@@ -2,7 +2,7 @@
 //! graphql-ws). The access token comes in `connection_init`'s payload as
 //! `{"authorization": "Bearer …"}`; a bad token refuses the connection.
 
-use async_graphql::{Data, http::ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     extract::{State, WebSocketUpgrade},
@@ -19,16 +19,11 @@ pub async fn ws(State(state): State<HttpState>, protocol: GraphQLProtocol, upgra
         } = state;
         GraphQLWebSocket::new(socket, schema, protocol)
             .on_connection_init(move |payload| async move {
-                let mut data = Data::default();
                 let viewer = match authorization(&payload) {
                     Some(value) => Some(bearer_viewer(Some(value), &keys).map_err(async_graphql::Error::from)?),
                     None => None,
                 };
-                data.insert(services.loaders(viewer));
-                if let Some(viewer) = viewer {
-                    data.insert(viewer);
-                }
-                Ok(data)
+                Ok(services.request_data(viewer))
             })
             .serve()
     })

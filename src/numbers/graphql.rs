@@ -4,18 +4,20 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{E164, NUMBER_NOT_FOUND, NewNumber, NumberChanges, NumberFilter, Region};
+use super::{
+    DefaultRegion, FriendlyName, NUMBER_NOT_FOUND, NewNumber, NumberChanges, NumberFilter, NumberSearch, NumberService,
+    Region,
+};
 use crate::{
-    accounts::graphql::User,
-    calls::graphql::{CallLog, CallLogFilter, number_call_logs, unshare},
+    accounts::{graphql::User, loaders::UserLoader},
+    calls::graphql::{CallLog, CallLogFilter, number_call_logs},
     entity::virtual_numbers,
     error::AppError,
     graphql::{
-        ContextExt, RelayArgs,
-        connection::{Connection, ConnectionNode},
+        Connection, ConnectionNode, ContextExt, RelayArgs,
         ids::{self, NodeType},
+        loaders::unshare,
     },
-    paging::PageRequest,
 };
 
 /// A phone number a user holds on this platform.
@@ -59,13 +61,15 @@ impl VirtualNumber {
         self.0.is_active
     }
 
+    /// Who holds the number.
     async fn owner(&self, ctx: &Context<'_>) -> Result<User, AppError> {
-        let viewer = ctx.viewer()?;
-        let owner = ctx.loaders()?.users.load_one(self.0.owner_id).await.map_err(unshare)?;
-        owner
-            .filter(|owner| viewer.may_act_for(owner.id))
-            .map(User::from)
-            .ok_or(AppError::NotFound("no such user"))
+        ctx.viewer()?;
+        let owner = ctx
+            .loader::<UserLoader>()?
+            .load_one(self.0.owner_id)
+            .await
+            .map_err(unshare)?;
+        owner.map(User::from).ok_or(AppError::NotFound("no such user"))
     }
 
     /// This number's calls, newest first (batched with the other numbers on the page).
@@ -79,7 +83,13 @@ impl VirtualNumber {
         before: Option<String>,
         filter: Option<CallLogFilter>,
     ) -> Result<Connection<CallLog>, AppError> {
-        number_call_logs(ctx, self.0.id, (first, after, last, before), filter).await
+        let page = RelayArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        number_call_logs(ctx, self.0.id, page, filter).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -126,43 +136,34 @@ pub struct UpdateVirtualNumberInput {
 pub async fn list_numbers(
     ctx: &Context<'_>,
     owner_id: Uuid,
-    (first, after, last, before): RelayArgs,
+    page: RelayArgs,
     filter: Option<VirtualNumberFilter>,
 ) -> Result<Connection<VirtualNumber>, AppError> {
     let viewer = *ctx.viewer()?;
-    let numbers = ctx.services()?.numbers.clone();
-    let request = PageRequest::from_relay(first, after.as_deref(), last, before.as_deref())?;
-    let filter = filter.map(NumberFilter::from).unwrap_or_default();
-    let page = numbers.list(&viewer, owner_id, &filter, &request).await?;
-    let counter = Box::new(move || {
-        let (numbers, filter) = (numbers.clone(), filter.clone());
-        Box::pin(async move { numbers.count(&viewer, owner_id, &filter).await }) as _
-    });
-    Ok(Connection::new(page, |row| row.id, VirtualNumber::from, counter))
+    let numbers = ctx.service::<NumberService>()?.clone();
+    let request = page.page_request()?;
+    let filter = match filter {
+        Some(filter) => NumberFilter::try_from(filter)?,
+        None => NumberFilter::default(),
+    };
+    let rows = numbers.list(&viewer, owner_id, &filter, &request).await?;
+    let count = async move { numbers.count(&viewer, owner_id, &filter).await };
+    Ok(Connection::new(rows, |row| row.id, VirtualNumber::from, count))
 }
 
-impl From<VirtualNumberFilter> for NumberFilter {
-    fn from(filter: VirtualNumberFilter) -> Self {
-        NumberFilter {
+impl TryFrom<VirtualNumberFilter> for NumberFilter {
+    type Error = AppError;
+
+    fn try_from(filter: VirtualNumberFilter) -> Result<Self, AppError> {
+        Ok(NumberFilter {
             is_active: filter.is_active,
-            search: filter.search,
-        }
+            search: NumberSearch::optional(filter.search.as_deref())?,
+        })
     }
-}
-
-fn friendly_name(name: Option<String>) -> Result<Option<String>, AppError> {
-    let name = name.map(|name| name.trim().to_owned()).filter(|name| !name.is_empty());
-    if name.as_ref().is_some_and(|name| name.chars().count() > 64) {
-        return Err(AppError::bad_input(
-            "friendlyName",
-            "a friendly name is at most 64 characters",
-        ));
-    }
-    Ok(name)
 }
 
 fn number_id(id: &ID) -> Result<Uuid, AppError> {
-    ids::decode_as(id, NodeType::VirtualNumber, "id")?.ok_or(AppError::NotFound(NUMBER_NOT_FOUND))
+    ids::decode_existing(id, NodeType::VirtualNumber, "id", NUMBER_NOT_FOUND)
 }
 
 #[derive(Default)]
@@ -182,7 +183,13 @@ impl NumberQuery {
         filter: Option<VirtualNumberFilter>,
     ) -> Result<Connection<VirtualNumber>, AppError> {
         let owner_id = ctx.viewer()?.user_id;
-        list_numbers(ctx, owner_id, (first, after, last, before), filter).await
+        let page = RelayArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list_numbers(ctx, owner_id, page, filter).await
     }
 
     /// One of your numbers (staff: anyone's); `null` when it does not exist or is not yours.
@@ -192,8 +199,7 @@ impl NumberQuery {
             return Ok(None);
         };
         Ok(ctx
-            .services()?
-            .numbers
+            .service::<NumberService>()?
             .find_visible(viewer, key)
             .await?
             .map(VirtualNumber::from))
@@ -212,16 +218,14 @@ impl NumberMutation {
         input: CreateVirtualNumberInput,
     ) -> Result<VirtualNumber, AppError> {
         let viewer = ctx.viewer()?;
-        let services = ctx.services()?;
         let region = match input.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            Some(code) => Some(
+            Some(code) => DefaultRegion(Some(
                 code.parse::<Region>()
                     .map_err(|e| AppError::bad_input("country", e.0))?,
-            ),
-            None => services.default_region,
+            )),
+            None => *ctx.service::<DefaultRegion>()?,
         };
-        let phone_number =
-            E164::parse(&input.phone_number, region).map_err(|e| AppError::bad_input("phoneNumber", e.0))?;
+        let phone_number = region.phone(&input.phone_number, "phoneNumber")?;
         let owner_id = match &input.owner_id {
             Some(id) => Some(
                 ids::decode_as(id, NodeType::User, "ownerId")?
@@ -231,10 +235,10 @@ impl NumberMutation {
         };
         let number = NewNumber {
             phone_number,
-            friendly_name: friendly_name(input.friendly_name)?,
+            friendly_name: FriendlyName::optional(input.friendly_name.as_deref())?,
             owner_id,
         };
-        Ok(services.numbers.create(viewer, number).await?.into())
+        Ok(ctx.service::<NumberService>()?.create(viewer, number).await?.into())
     }
 
     /// Renames, deactivates or reactivates one of your numbers.
@@ -250,11 +254,15 @@ impl NumberMutation {
             friendly_name: match input.friendly_name {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(name) => Some(friendly_name(Some(name))?),
+                MaybeUndefined::Value(name) => Some(FriendlyName::optional(Some(&name))?),
             },
             is_active: input.is_active,
         };
-        Ok(ctx.services()?.numbers.update(viewer, key, changes).await?.into())
+        Ok(ctx
+            .service::<NumberService>()?
+            .update(viewer, key, changes)
+            .await?
+            .into())
     }
 
     /// Gives a number up: it leaves your lists, anyone may take it again, and its
@@ -262,6 +270,6 @@ impl NumberMutation {
     async fn release_virtual_number(&self, ctx: &Context<'_>, id: ID) -> Result<bool, AppError> {
         let viewer = ctx.viewer()?;
         let key = number_id(&id)?;
-        ctx.services()?.numbers.release(viewer, key).await
+        ctx.service::<NumberService>()?.release(viewer, key).await
     }
 }

@@ -2,14 +2,12 @@
 //! number (a database constraint), and keyset-paged listing.
 
 use sea_orm::{
-    ActiveValue::Set,
-    Condition, DatabaseConnection, PaginatorTrait, QueryOrder, QuerySelect,
-    prelude::*,
-    sea_query::{ExprTrait, Func, LikeExpr},
+    ActiveValue::Set, Condition, DatabaseConnection, PaginatorTrait, QueryOrder, QuerySelect, prelude::*,
+    sea_query::LikeExpr,
 };
 use uuid::Uuid;
 
-use super::E164;
+use super::{E164, FriendlyName, NumberSearch};
 use crate::{
     auth::Viewer,
     entity::{
@@ -24,7 +22,7 @@ use crate::{
 #[derive(Debug)]
 pub struct NewNumber {
     pub phone_number: E164,
-    pub friendly_name: Option<String>,
+    pub friendly_name: Option<FriendlyName>,
     pub owner_id: Option<Uuid>,
 }
 
@@ -32,7 +30,7 @@ pub struct NewNumber {
 #[derive(Debug, Default)]
 pub struct NumberChanges {
     /// `Some(None)` clears the name.
-    pub friendly_name: Option<Option<String>>,
+    pub friendly_name: Option<Option<FriendlyName>>,
     pub is_active: Option<bool>,
 }
 
@@ -41,7 +39,7 @@ pub struct NumberChanges {
 pub struct NumberFilter {
     pub is_active: Option<bool>,
     /// Matches the friendly name (any case) or the digits of the number.
-    pub search: Option<String>,
+    pub search: Option<NumberSearch>,
 }
 
 #[derive(Clone)]
@@ -75,7 +73,8 @@ impl NumberService {
             owner_id: Set(owner_id),
             country_code: Set(number.phone_number.country_code()),
             phone_number: Set(number.phone_number.as_str().to_owned()),
-            friendly_name: Set(number.friendly_name),
+            friendly_name_folded: Set(number.friendly_name.as_ref().map(FriendlyName::folded)),
+            friendly_name: Set(number.friendly_name.map(|name| name.as_str().to_owned())),
             is_active: Set(true),
             released_at: Set(None),
             created_at: Set(now),
@@ -83,7 +82,11 @@ impl NumberService {
         }
         .insert(&self.db)
         .await
-        .on_conflict("phoneNumber", "that number is already taken")
+        .on_conflict(
+            virtual_numbers::PHONE_NUMBER_KEY,
+            "phoneNumber",
+            "that number is already taken",
+        )
     }
 
     /// A number the viewer may see: their own (staff: any), not released.
@@ -95,13 +98,34 @@ impl NumberService {
             .filter(|number| viewer.may_act_for(number.owner_id)))
     }
 
-    /// Numbers by id, released ones included, in one query (for the per-request loader;
-    /// callers apply visibility).
-    pub async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<virtual_numbers::Model>, AppError> {
-        Ok(virtual_numbers::Entity::find()
-            .filter(Column::Id.is_in(ids.iter().copied()))
-            .all(&self.db)
-            .await?)
+    /// The numbers among `ids` the viewer may see (their own, staff: any; not
+    /// released), in one query: what `node` and lookups answer.
+    pub async fn visible_many(&self, viewer: &Viewer, ids: &[Uuid]) -> Result<Vec<virtual_numbers::Model>, AppError> {
+        self.owned_many(viewer, ids, Condition::all().add(Column::ReleasedAt.is_null()))
+            .await
+    }
+
+    /// The numbers among `ids` whose call history the viewer may read: their own
+    /// (staff: any), released ones included, since a log keeps its number.
+    pub async fn in_history_many(
+        &self,
+        viewer: &Viewer,
+        ids: &[Uuid],
+    ) -> Result<Vec<virtual_numbers::Model>, AppError> {
+        self.owned_many(viewer, ids, Condition::all()).await
+    }
+
+    async fn owned_many(
+        &self,
+        viewer: &Viewer,
+        ids: &[Uuid],
+        mut condition: Condition,
+    ) -> Result<Vec<virtual_numbers::Model>, AppError> {
+        condition = condition.add(Column::Id.is_in(ids.iter().copied()));
+        if !viewer.is_staff {
+            condition = condition.add(Column::OwnerId.eq(viewer.user_id));
+        }
+        Ok(virtual_numbers::Entity::find().filter(condition).all(&self.db).await?)
     }
 
     async fn get_visible(&self, viewer: &Viewer, id: Uuid) -> Result<virtual_numbers::Model, AppError> {
@@ -155,11 +179,10 @@ impl NumberService {
         if let Some(is_active) = filter.is_active {
             condition = condition.add(Column::IsActive.eq(is_active));
         }
-        if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let name = like_pattern(&search.to_lowercase());
-            let mut any = Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(Column::FriendlyName))).like(LikeExpr::new(name).escape('\\')));
-            let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+        if let Some(search) = &filter.search {
+            let name = like_pattern(&search.folded());
+            let mut any = Condition::any().add(Column::FriendlyNameFolded.like(LikeExpr::new(name).escape('\\')));
+            let digits = search.digits();
             if !digits.is_empty() {
                 any = any.add(Column::PhoneNumber.like(LikeExpr::new(like_pattern(&digits)).escape('\\')));
             }
@@ -168,6 +191,9 @@ impl NumberService {
         condition
     }
 
+    /// Renames, deactivates or reactivates a number the viewer may see. The update
+    /// is conditional on the number still being held, in the same statement, so a
+    /// release racing it wins cleanly: a released number is never changed or revived.
     pub async fn update(
         &self,
         viewer: &Viewer,
@@ -175,15 +201,30 @@ impl NumberService {
         changes: NumberChanges,
     ) -> Result<virtual_numbers::Model, AppError> {
         let number = self.get_visible(viewer, id).await?;
-        let mut active: virtual_numbers::ActiveModel = number.into();
+        let mut update = virtual_numbers::Entity::update_many()
+            .col_expr(Column::UpdatedAt, Expr::value(entity::now()))
+            .filter(Column::Id.eq(number.id))
+            .filter(Column::ReleasedAt.is_null());
         if let Some(name) = changes.friendly_name {
-            active.friendly_name = Set(name);
+            update = update
+                .col_expr(
+                    Column::FriendlyNameFolded,
+                    Expr::value(name.as_ref().map(FriendlyName::folded)),
+                )
+                .col_expr(
+                    Column::FriendlyName,
+                    Expr::value(name.map(|name| name.as_str().to_owned())),
+                );
         }
         if let Some(is_active) = changes.is_active {
-            active.is_active = Set(is_active);
+            update = update.col_expr(Column::IsActive, Expr::value(is_active));
         }
-        active.updated_at = Set(entity::now());
-        Ok(active.update(&self.db).await?)
+        update
+            .exec_with_returning(&self.db)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::NotFound(NUMBER_NOT_FOUND))
     }
 
     /// Releases a number: it leaves every list and lookup and may be taken again;

@@ -222,13 +222,13 @@ async fn a_released_numbers_logs_stay_in_the_owners_history() {
 async fn seed_demo_makes_accounts_that_sign_in_and_see_their_calls() {
     let app = TestApp::spawn().await;
     let db = switchboard::db::connect(&app.database_url, 2).await.unwrap();
-    let options = switchboard::calls::seed::SeedOptions {
+    let options = switchboard::cli::seed::SeedOptions {
         users: 2,
         numbers: 3,
         calls: 600,
     };
 
-    let users = switchboard::calls::seed::seed_demo(&db, options).await.unwrap();
+    let users = switchboard::cli::seed::seed_demo(&db, options).await.unwrap();
     let mut seen = 0;
     for user in &users {
         let login = app

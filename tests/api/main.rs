@@ -5,6 +5,7 @@ mod accounts;
 mod call_paging;
 mod calls;
 mod cli;
+mod edges;
 mod helpers;
 mod lifecycle;
 mod numbers;

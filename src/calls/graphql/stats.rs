@@ -3,14 +3,19 @@
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{
-    graphql::CallLogFilter,
-    stats::{Bucket, Figures, Period, parse_time_zone},
+use super::types::CallLogFilter;
+use crate::{
+    calls::{
+        CallService,
+        stats::{Bucket, Figures, Period, parse_time_zone},
+    },
+    error::AppError,
+    graphql::{ContextExt, Long},
 };
-use crate::{error::AppError, graphql::ContextExt};
 
 /// The length of a `callStats` bucket.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "Period")]
 pub enum StatsPeriod {
     Hour,
     Day,
@@ -19,28 +24,17 @@ pub enum StatsPeriod {
     Month,
 }
 
-impl From<StatsPeriod> for Period {
-    fn from(period: StatsPeriod) -> Self {
-        match period {
-            StatsPeriod::Hour => Period::Hour,
-            StatsPeriod::Day => Period::Day,
-            StatsPeriod::Week => Period::Week,
-            StatsPeriod::Month => Period::Month,
-        }
-    }
-}
-
 /// The figures of a set of calls.
 #[derive(SimpleObject)]
 pub struct CallFigures {
-    total_calls: i64,
-    inbound_calls: i64,
-    outbound_calls: i64,
+    total_calls: Long,
+    inbound_calls: Long,
+    outbound_calls: Long,
     /// Calls with status COMPLETED.
-    completed_calls: i64,
+    completed_calls: Long,
     /// Inbound calls nobody answered: NO_ANSWER, BUSY or CANCELED.
-    missed_calls: i64,
-    total_duration_seconds: i64,
+    missed_calls: Long,
+    total_duration_seconds: Long,
     /// Mean talk time of completed calls; 0 when there are none.
     average_duration_seconds: f64,
 }
@@ -49,12 +43,12 @@ impl From<Figures> for CallFigures {
     fn from(figures: Figures) -> Self {
         CallFigures {
             average_duration_seconds: figures.average_duration_seconds(),
-            total_calls: figures.total_calls,
-            inbound_calls: figures.inbound_calls,
-            outbound_calls: figures.outbound_calls,
-            completed_calls: figures.completed_calls,
-            missed_calls: figures.missed_calls,
-            total_duration_seconds: figures.total_duration_seconds,
+            total_calls: figures.total_calls.into(),
+            inbound_calls: figures.inbound_calls.into(),
+            outbound_calls: figures.outbound_calls.into(),
+            completed_calls: figures.completed_calls.into(),
+            missed_calls: figures.missed_calls.into(),
+            total_duration_seconds: figures.total_duration_seconds.into(),
         }
     }
 }
@@ -106,14 +100,15 @@ impl StatsQuery {
         let viewer = ctx.viewer()?;
         let zone = parse_time_zone(time_zone.as_deref().unwrap_or("UTC"))?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
-        let calls = &ctx.services()?.calls;
+        let calls = ctx.service::<CallService>()?;
         // The buckets cover exactly the filtered calls, so their sum is the totals.
         let (figures, buckets) = match group_by {
             Some(period) => {
                 let buckets = calls.buckets(viewer, &filter, period.into(), zone).await?;
                 let figures = buckets
                     .iter()
-                    .fold(Figures::default(), |sum, bucket| sum.plus(&bucket.figures));
+                    .try_fold(Figures::default(), |sum, bucket| sum.plus(&bucket.figures))
+                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("call figures past 2^63")))?;
                 (figures, buckets)
             }
             None => (calls.totals(viewer, &filter).await?, Vec::new()),

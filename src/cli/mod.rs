@@ -1,4 +1,7 @@
-//! The command line: `serve` (the default), `migrate`, `create-user`, `export-schema`, `seed-demo`.
+//! The command line: `serve` (the default), `migrate`, `create-user`, `export-schema`,
+//! `seed-demo` (whose data generator is `seed`).
+
+pub mod seed;
 
 use std::io::{BufRead, IsTerminal};
 
@@ -11,10 +14,11 @@ use crate::{
         credentials::{Email, Password, Username},
     },
     app::{self, App},
-    calls::seed::{self, SeedOptions},
     config::Config,
-    db, graphql,
+    db, schema,
 };
+
+use self::seed::SeedOptions;
 
 /// Switchboard: a GraphQL API for virtual phone numbers and their call logs.
 #[derive(Debug, Parser)]
@@ -81,7 +85,7 @@ impl Cli {
                 password_stdin,
             } => create_user(&config, &username, staff, email, password_stdin).await,
             Command::ExportSchema => {
-                print!("{}", graphql::sdl());
+                print!("{}", schema::sdl());
                 Ok(())
             }
             Command::SeedDemo { users, numbers, calls } => {

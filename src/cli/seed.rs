@@ -16,9 +16,13 @@ use crate::{
         credentials::{Password, Username},
     },
     auth::Viewer,
-    entity::{self, call_logs, virtual_numbers},
+    entity::{
+        self,
+        call_logs::{self, CallDirection, CallStatus},
+        virtual_numbers,
+    },
     error::{AppError, describe},
-    numbers::{E164, NewNumber, NumberService},
+    numbers::{E164, FriendlyName, NewNumber, NumberService},
 };
 
 /// How much to make.
@@ -105,7 +109,8 @@ pub async fn seed_demo(db: &DatabaseConnection, options: SeedOptions) -> anyhow:
             let Some(phone_number) = random_number(&mut rng) else {
                 continue;
             };
-            let friendly_name = Some(format!("Line {}", taken.len() + 1));
+            let friendly_name =
+                FriendlyName::optional(Some(&format!("Line {}", taken.len() + 1))).map_err(as_anyhow)?;
             match numbers
                 .create(
                     &viewer,
@@ -187,13 +192,13 @@ fn demo_call(
     }
     let inbound = rng.random_bool(0.55);
     let status = match rng.random_range(0..100) {
-        0..70 => "completed",
-        70..82 => "no_answer",
-        82..88 => "busy",
-        88..92 => "failed",
-        _ => "canceled",
+        0..70 => CallStatus::Completed,
+        70..82 => CallStatus::NoAnswer,
+        82..88 => CallStatus::Busy,
+        88..92 => CallStatus::Failed,
+        _ => CallStatus::Canceled,
     };
-    let duration = if status == "completed" {
+    let duration = if status == CallStatus::Completed {
         // Mostly short calls with a long tail.
         let minutes = -rng.random::<f64>().max(1e-9).ln() * 3.0;
         ((minutes * 60.0) as i32).clamp(3, 86_400)
@@ -210,8 +215,12 @@ fn demo_call(
         id: Set(Uuid::now_v7()),
         virtual_number_id: Set(line.id),
         owner_id: Set(line.owner_id),
-        direction: Set(if inbound { "inbound" } else { "outbound" }.to_owned()),
-        status: Set(status.to_owned()),
+        direction: Set(if inbound {
+            CallDirection::Inbound
+        } else {
+            CallDirection::Outbound
+        }),
+        status: Set(status),
         caller_number: Set(caller),
         called_number: Set(called),
         counterpart_number: Set(counterpart),

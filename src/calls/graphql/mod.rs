@@ -1,0 +1,15 @@
+//! Call logs in GraphQL: the types (`types`), `callLogs` and the nested
+//! `VirtualNumber.callLogs` connection (`queries`), `recordCall` (`record`),
+//! `callStats` (`stats`) and `callLogged` (`subscription`).
+
+pub mod queries;
+pub mod record;
+pub mod stats;
+pub mod subscription;
+pub mod types;
+
+pub use queries::{CallQuery, number_call_logs};
+pub use record::CallMutation;
+pub use stats::StatsQuery;
+pub use subscription::CallSubscription;
+pub use types::{CallLog, CallLogFilter};

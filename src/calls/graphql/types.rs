@@ -1,0 +1,168 @@
+//! The GraphQL shapes of call logs: `CallLog`, the direction and status enums
+//! (derived from the stored ones, so a variant exists once), and `CallLogFilter`.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{
+    calls::types::{self, CallFilter, filter_instant},
+    entity::call_logs,
+    error::AppError,
+    graphql::{
+        ConnectionNode, ContextExt,
+        ids::{self, NodeType},
+        loaders::unshare,
+    },
+    numbers::{DefaultRegion, NUMBER_NOT_FOUND, graphql::VirtualNumber, loaders::HistoryNumberLoader},
+};
+
+/// Which way a call went, seen from the virtual number.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "types::CallDirection")]
+pub enum CallDirection {
+    /// Someone called the virtual number.
+    Inbound,
+    /// The virtual number called someone.
+    Outbound,
+}
+
+/// How a call ended.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "types::CallStatus")]
+pub enum CallStatus {
+    Completed,
+    NoAnswer,
+    Busy,
+    Failed,
+    Canceled,
+}
+
+/// One call a virtual number made or received.
+#[derive(Clone)]
+pub struct CallLog(call_logs::Model);
+
+impl From<call_logs::Model> for CallLog {
+    fn from(model: call_logs::Model) -> Self {
+        CallLog(model)
+    }
+}
+
+impl ConnectionNode for CallLog {
+    const NAME: &'static str = "CallLog";
+}
+
+#[Object]
+impl CallLog {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::CallLog, self.0.id)
+    }
+
+    /// The number that made or received the call (even if since released).
+    async fn virtual_number(&self, ctx: &Context<'_>) -> Result<VirtualNumber, AppError> {
+        let number = ctx
+            .loader::<HistoryNumberLoader>()?
+            .load_one(self.0.virtual_number_id)
+            .await
+            .map_err(unshare)?;
+        number
+            .map(VirtualNumber::from)
+            .ok_or(AppError::NotFound(NUMBER_NOT_FOUND))
+    }
+
+    async fn direction(&self) -> CallDirection {
+        self.0.direction.into()
+    }
+
+    async fn status(&self) -> CallStatus {
+        self.0.status.into()
+    }
+
+    /// Who called, in E.164.
+    async fn caller_number(&self) -> &str {
+        &self.0.caller_number
+    }
+
+    /// Who was called, in E.164.
+    async fn called_number(&self) -> &str {
+        &self.0.called_number
+    }
+
+    /// The other party: the caller of an inbound call, the called number of an outbound one.
+    async fn counterpart_number(&self) -> &str {
+        &self.0.counterpart_number
+    }
+
+    async fn started_at(&self) -> DateTime<Utc> {
+        self.0.started_at
+    }
+
+    /// Talk time in seconds; 0 for calls that were not completed.
+    async fn duration_seconds(&self) -> i32 {
+        self.0.duration_seconds
+    }
+
+    /// The carrier's id for the call, unique per number; recording it again returns this log.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// Narrows a list of call logs (and what `callStats` counts).
+#[derive(InputObject, Default, Clone)]
+pub struct CallLogFilter {
+    /// Only this number's calls.
+    pub virtual_number_id: Option<ID>,
+    pub direction: Option<CallDirection>,
+    pub status: Option<CallStatus>,
+    /// Calls that started at or after this instant (1970 to 9999).
+    pub started_after: Option<DateTime<Utc>>,
+    /// Calls that started before this instant (half-open range; 1970 to 9999).
+    pub started_before: Option<DateTime<Utc>>,
+    /// The other party, in any spelling.
+    pub counterpart_number: Option<String>,
+}
+
+impl CallLogFilter {
+    /// The service's filter; the ids, instants and numbers in it parsed.
+    pub fn parse(self, ctx: &Context<'_>) -> Result<CallFilter, AppError> {
+        let virtual_number_id = match &self.virtual_number_id {
+            // An id of another type names no number, so it matches no calls.
+            Some(id) => Some(ids::decode_as(id, NodeType::VirtualNumber, "virtualNumberId")?.unwrap_or(Uuid::nil())),
+            None => None,
+        };
+        let counterpart_number = match self
+            .counterpart_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            Some(number) => Some(
+                ctx.service::<DefaultRegion>()?
+                    .phone(number, "counterpartNumber")?
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        Ok(CallFilter {
+            virtual_number_id,
+            direction: self.direction.map(Into::into),
+            status: self.status.map(Into::into),
+            started_after: self
+                .started_after
+                .map(|at| filter_instant(at, "startedAfter"))
+                .transpose()?,
+            started_before: self
+                .started_before
+                .map(|at| filter_instant(at, "startedBefore"))
+                .transpose()?,
+            counterpart_number,
+        })
+    }
+}
