@@ -1,10 +1,11 @@
 //! Call logs: shapes and parsed inputs (`types`), recording, search and keyset
-//! paging (`service`), statistics (`stats`), events for subscriptions
+//! paging (`service`), statistics (`stats`, over `periods`), events for subscriptions
 //! (`events`), batched loading (`loaders`) and the GraphQL API (`graphql`).
 
 pub mod events;
 pub mod graphql;
 pub mod loaders;
+pub mod periods;
 pub mod service;
 pub mod stats;
 pub mod types;

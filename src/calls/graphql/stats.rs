@@ -7,7 +7,8 @@ use super::types::CallLogFilter;
 use crate::{
     calls::{
         CallService,
-        stats::{Bucket, Figures, Period, parse_time_zone},
+        periods::Period,
+        stats::{Bucket, Figures, parse_time_zone},
     },
     error::AppError,
     graphql::{ContextExt, Long},
