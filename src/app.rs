@@ -15,7 +15,7 @@ use crate::{
     db,
     http::{self, HttpState},
     numbers::{DefaultRegion, NumberService, Region},
-    schema::Services,
+    schema::{self, Services},
 };
 
 pub struct App {
@@ -39,7 +39,14 @@ impl App {
         let (events, event_listener) = CallEvents::start(db.clone())
             .await
             .context("listening for call events")?;
-        let router = http::router(HttpState::new(services(config, db.clone(), events)?, db.clone())?);
+        let options = schema::Options {
+            introspection: config.introspection,
+        };
+        let router = http::router(HttpState::new(
+            services(config, db.clone(), events)?,
+            db.clone(),
+            options,
+        )?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;

@@ -59,6 +59,12 @@ pub struct Config {
     #[arg(long, env = "DEFAULT_REGION", global = true)]
     pub default_region: Option<String>,
 
+    /// Whether the schema answers introspection (`__schema`, `__type`), which the
+    /// playground and code generators need. `false` also stops error messages
+    /// from suggesting field names.
+    #[arg(long, env = "INTROSPECTION", global = true, default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
     /// Log format: `pretty` for people, `json` for machines. Levels come from `RUST_LOG`.
     #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

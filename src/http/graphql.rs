@@ -118,7 +118,8 @@ fn is_query(request: &async_graphql::Request) -> bool {
     operation_type(request.operation_name.as_deref()).is_none_or(|ty| ty == OperationType::Query)
 }
 
-fn refuse(status: StatusCode, error: AppError) -> Response {
+/// A GraphQL error response with this status (and `WWW-Authenticate` on 401).
+pub fn refuse(status: StatusCode, error: AppError) -> Response {
     let error: async_graphql::Error = error.into();
     let response = async_graphql::Response::from_errors(vec![error.into_server_error(async_graphql::Pos::default())]);
     let mut http = (status, GraphQLResponse::from(response)).into_response();

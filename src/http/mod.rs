@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod health;
 pub mod metrics;
 pub mod playground;
+pub mod security;
 pub mod subscriptions;
 
 use std::{sync::Arc, time::Duration};
@@ -41,9 +42,9 @@ pub struct HttpState {
 }
 
 impl HttpState {
-    pub fn new(services: Services, db: DatabaseConnection) -> anyhow::Result<Self> {
+    pub fn new(services: Services, db: DatabaseConnection, options: schema::Options) -> anyhow::Result<Self> {
         Ok(HttpState {
-            schema: schema::build(services.clone()),
+            schema: schema::build(services.clone(), options),
             keys: services.sessions.keys().clone(),
             services,
             db,
@@ -65,15 +66,23 @@ pub fn router(state: HttpState) -> Router {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(Duration::from_secs(3600));
-    Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::post))
+    let routes = Router::new()
+        .route(
+            "/graphql",
+            get(graphql::get)
+                .post(graphql::post)
+                .route_layer(axum::middleware::from_fn(security::require_json)),
+        )
         .route("/graphql/ws", get(subscriptions::ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .merge(playground::asset_router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .with_state(state)
+        .with_state(state);
+    security::headers()
+        .into_iter()
+        .fold(routes, |routes, header| routes.layer(header))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(cors)

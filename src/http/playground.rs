@@ -61,9 +61,10 @@ const ASSETS: &[Asset] = &[
 /// sending the Headers tab as the `connection_init` payload.
 const PAGE: &str = include_str!("../../assets/graphiql/index.html");
 
-/// Serves the GraphiQL page.
-pub async fn playground() -> Html<&'static str> {
-    Html(PAGE)
+/// Serves the GraphiQL page, under a policy that lets it load only its own
+/// assets and talk only to this server.
+pub async fn playground() -> impl IntoResponse {
+    ([super::security::playground_policy()], Html(PAGE))
 }
 
 /// Routes `GET /graphql/assets/{name}` to the built-in files, with a content

@@ -90,14 +90,32 @@ impl Services {
     }
 }
 
+/// Root fields that each verify a password (argon2): one per request.
+pub const PASSWORD_FIELDS: &[&str] = &["login", "register", "refresh"];
+
 /// The schema with its limits, but no data: enough to print the SDL.
 pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription::default()).extension(RequestGuard::default())
+    Schema::build(Query::default(), Mutation::default(), Subscription::default()).extension(RequestGuard {
+        one_per_request: PASSWORD_FIELDS,
+        ..RequestGuard::default()
+    })
+}
+
+/// How the served schema differs from the one printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Whether `__schema` and `__type` answer (the playground and code generators
+    /// need them). When off, error messages stop suggesting field names too.
+    pub introspection: bool,
 }
 
 /// The schema that serves requests, with the services resolvers call.
-pub fn build(services: Services) -> AppSchema {
-    builder()
+pub fn build(services: Services, options: Options) -> AppSchema {
+    let mut builder = builder();
+    if !options.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder
         .data(services.accounts)
         .data(services.sessions)
         .data(services.numbers)

@@ -1,0 +1,176 @@
+//! The attack suite: what a prober sends the day the API goes up. Each attack
+//! gets its exact refusal, nothing is written, and other users stay served.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{LOGIN, TestApp};
+
+const REGISTER_MALLORY: &str = r#"{"query":"mutation { register(input: { username: \"mallory\", password: \"mallory-password\" }) { accessToken } }"}"#;
+
+/// Whether `mallory` can sign in: whether any of the attacks created the account.
+async fn mallory_exists(app: &TestApp) -> bool {
+    let response = app
+        .gql(LOGIN, json!({ "username": "mallory", "password": "mallory-password" }))
+        .await;
+    response.body.get("errors").is_none()
+}
+
+#[tokio::test]
+async fn posts_a_browser_could_send_cross_site_are_refused_before_parsing() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/graphql", app.address);
+    let client = app.client();
+
+    let mut statuses = Vec::new();
+    for content_type in [
+        Some("text/plain"),
+        Some("text/plain;charset=UTF-8"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut request = client.post(&url).body(REGISTER_MALLORY);
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{content_type:?}"
+        );
+        statuses.push(status);
+    }
+
+    assert_eq!(statuses, vec![415; 5]);
+    assert!(!mallory_exists(&app).await);
+}
+
+#[tokio::test]
+async fn both_graphql_json_media_types_are_accepted() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/graphql", app.address);
+
+    let mut answers = Vec::new();
+    for content_type in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/graphql-response+json",
+    ] {
+        let response = app
+            .client()
+            .post(&url)
+            .header("Content-Type", content_type)
+            .body(r#"{"query":"{ __typename }"}"#)
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        answers.push(body["data"]["__typename"].clone());
+    }
+
+    assert_eq!(answers, vec![json!("Query"); 3]);
+}
+
+#[tokio::test]
+async fn one_request_checks_at_most_one_password() {
+    let app = TestApp::spawn().await;
+    app.signed_up("alice").await;
+    let logins: String = (0..60)
+        .map(|n| format!("l{n}: login(username: \"user{n}\", password: \"wrong-password\") {{ accessToken }} "))
+        .collect();
+    let registers: String = (0..20)
+        .map(|n| {
+            format!("r{n}: register(input: {{ username: \"mallory{n}\", password: \"mallory-password\" }}) {{ accessToken }} ")
+        })
+        .collect();
+
+    let many_logins = app.gql(&format!("mutation {{ {logins} }}"), json!({})).await;
+    let many_registers = app.gql(&format!("mutation {{ {registers} }}"), json!({})).await;
+    let mixed = app
+        .gql(
+            "mutation { login(username: \"alice\", password: \"alice-password\") { accessToken } \
+             refresh(refreshToken: \"x\") { accessToken } }",
+            json!({}),
+        )
+        .await;
+    let one = app
+        .gql(LOGIN, json!({ "username": "alice", "password": "alice-password" }))
+        .await;
+
+    many_logins.assert_error("BAD_USER_INPUT", Some("login"));
+    many_registers.assert_error("BAD_USER_INPUT", Some("register"));
+    mixed.assert_error("BAD_USER_INPUT", Some("refresh"));
+    assert_eq!(many_registers.body["data"], Value::Null);
+    let mallory0 = app
+        .gql(LOGIN, json!({ "username": "mallory0", "password": "mallory-password" }))
+        .await;
+    mallory0.assert_error("UNAUTHENTICATED", None);
+    assert!(one.data("login")["accessToken"].is_string());
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_the_playground_its_policy() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+
+    let health = client.get(format!("{}/healthz", app.address)).send().await.unwrap();
+    let graphql = client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    let playground = client
+        .get(format!("{}/graphql", app.address))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+
+    for response in [&health, &graphql, &playground] {
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+    }
+    let policy = playground.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(!policy.contains("script-src 'self' 'unsafe"), "{policy}");
+}
+
+#[tokio::test]
+async fn introspection_can_be_switched_off_and_then_nothing_suggests_field_names() {
+    let open = TestApp::spawn().await;
+    let closed = TestApp::spawn_with(|config| config.introspection = false).await;
+    let schema = "{ __schema { queryType { name } } }";
+    let typo = "{ virtualNumbr(id: \"x\") { id } }";
+
+    let open_schema = open.gql(schema, json!({})).await;
+    let closed_schema = closed.gql(schema, json!({})).await;
+    let open_typo = open.gql(typo, json!({})).await;
+    let closed_typo = closed.gql(typo, json!({})).await;
+
+    assert_eq!(open_schema.data("__schema")["queryType"]["name"], "Query");
+    assert_eq!(
+        closed_schema.body["data"]["__schema"],
+        Value::Null,
+        "{}",
+        closed_schema.body
+    );
+    assert!(open_typo.error_message().contains("Did you mean"), "{}", open_typo.body);
+    assert!(
+        !closed_typo.error_message().contains("Did you mean"),
+        "{}",
+        closed_typo.body
+    );
+    assert!(
+        !closed_typo.error_message().contains("\"virtualNumber\""),
+        "{}",
+        closed_typo.body
+    );
+}
