@@ -8,14 +8,14 @@ use sea_orm::DatabaseConnection;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
-    accounts::{AccountService, SessionService},
+    accounts::{AccountService, AttemptLimits, SessionService},
     auth::{secret, tokens::TokenKeys},
     calls::{CallService, events::CallEvents},
     config::Config,
     db,
     http::{self, HttpState},
     numbers::{DefaultRegion, NumberService, Region},
-    schema::{self, Services},
+    schema::Services,
 };
 
 pub struct App {
@@ -39,13 +39,10 @@ impl App {
         let (events, event_listener) = CallEvents::start(db.clone())
             .await
             .context("listening for call events")?;
-        let options = schema::Options {
-            introspection: config.introspection,
-        };
         let router = http::router(HttpState::new(
             services(config, db.clone(), events)?,
             db.clone(),
-            options,
+            config,
         )?);
         let listener = TcpListener::bind(config.listen)
             .await
@@ -65,7 +62,8 @@ impl App {
     /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr()?, "switchboard is listening");
-        axum::serve(self.listener, self.router)
+        let router = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
@@ -91,8 +89,16 @@ pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> 
         })
         .transpose()?;
     Ok(Services {
-        accounts: AccountService::with_login_limit(db.clone(), config.login_attempts_per_minute)
-            .with_signup(config.allow_signup),
+        accounts: AccountService::with_limits(
+            db.clone(),
+            AttemptLimits {
+                sign_ins_per_address_and_username: config.login_attempts_per_minute,
+                sign_ins_per_address: config.login_attempts_per_address_per_minute,
+                sign_ins_per_username: config.login_attempts_per_username_per_minute,
+                sign_ups_per_address: config.signups_per_address_per_hour,
+            },
+        )
+        .with_signup(config.allow_signup),
         sessions: SessionService::new(db.clone(), keys, config.refresh_token_ttl),
         numbers: NumberService::new(db.clone()),
         calls: CallService::new(db, events),

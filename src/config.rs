@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, ValueEnum};
+use ipnet::IpNet;
 
 /// Settings shared by every command.
 #[derive(Debug, Clone, Args)]
@@ -51,9 +52,40 @@ pub struct Config {
     #[arg(long, env = "ALLOW_SIGNUP", global = true, default_value_t = true, action = clap::ArgAction::Set)]
     pub allow_signup: bool,
 
-    /// Sign-in attempts allowed per username per minute (on each instance); more get `RATE_LIMITED`.
+    /// Sign-in attempts allowed per minute for one username from one client address;
+    /// more get `RATE_LIMITED`. Counted in the database, so shared by every instance.
     #[arg(long, env = "LOGIN_ATTEMPTS_PER_MINUTE", global = true, default_value_t = 10)]
     pub login_attempts_per_minute: u32,
+
+    /// Sign-in attempts allowed per minute from one client address, whatever the usernames.
+    #[arg(
+        long,
+        env = "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE",
+        global = true,
+        default_value_t = 30
+    )]
+    pub login_attempts_per_address_per_minute: u32,
+
+    /// Sign-in attempts allowed per minute for one username from all addresses together:
+    /// high enough that one attacker cannot lock its owner out, low enough to slow a
+    /// distributed guess.
+    #[arg(
+        long,
+        env = "LOGIN_ATTEMPTS_PER_USERNAME_PER_MINUTE",
+        global = true,
+        default_value_t = 100
+    )]
+    pub login_attempts_per_username_per_minute: u32,
+
+    /// Accounts one client address may open per hour with `register`.
+    #[arg(long, env = "SIGNUPS_PER_ADDRESS_PER_HOUR", global = true, default_value_t = 20)]
+    pub signups_per_address_per_hour: u32,
+
+    /// Proxies (addresses or networks, comma-separated: `10.0.0.0/8,192.168.1.7`) whose
+    /// `X-Forwarded-For` is believed for the client address. Empty: the socket's peer is
+    /// the client, and `X-Forwarded-For` is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", global = true, value_delimiter = ',', value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<IpNet>,
 
     /// ISO 3166 region (such as `US`) used to read phone numbers written without `+` and a country code.
     #[arg(long, env = "DEFAULT_REGION", global = true)]
@@ -106,4 +138,12 @@ impl Config {
         config.database_url = database_url.into();
         Ok(config)
     }
+}
+
+/// Reads a `TRUSTED_PROXIES` entry: an address (`10.0.0.7`) or a network (`10.0.0.0/8`).
+pub fn parse_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{text}` is not an IP address or network such as 10.0.0.0/8"))
 }

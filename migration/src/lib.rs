@@ -10,6 +10,7 @@ mod m20261125_000003_create_call_logs;
 mod m20261125_000004_create_refresh_tokens;
 mod m20261125_000005_index_call_stats;
 mod m20261126_000006_fold_friendly_names;
+mod m20261126_000007_create_rate_limits;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_refresh_tokens::Migration),
             Box::new(m20261125_000005_index_call_stats::Migration),
             Box::new(m20261126_000006_fold_friendly_names::Migration),
+            Box::new(m20261126_000007_create_rate_limits::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use super::{
     credentials::{Email, Password, Username},
 };
 use crate::{
-    auth::Viewer,
+    auth::{ClientAddress, Viewer},
     entity::users,
     error::AppError,
     graphql::{
@@ -168,16 +168,18 @@ impl AccountMutation {
             contact_number,
             is_staff: false,
         };
-        let user = ctx.service::<AccountService>()?.register(account).await?;
+        let address = ctx.service::<ClientAddress>()?.0;
+        let user = ctx.service::<AccountService>()?.register(account, address).await?;
         let session = ctx.service::<SessionService>()?.start(user).await?;
         signed_in(ctx, session)
     }
 
     /// Signs in with a username (any case) and password.
     async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> Result<AuthPayload, AppError> {
+        let address = ctx.service::<ClientAddress>()?.0;
         let user = ctx
             .service::<AccountService>()?
-            .authenticate(&username, &password)
+            .authenticate(&username, &password, address)
             .await?;
         let session = ctx.service::<SessionService>()?.start(user).await?;
         signed_in(ctx, session)

@@ -2,11 +2,13 @@
 //! `service` and `sessions` hold the rules and the queries; `loaders` batch lookups;
 //! `graphql` is the thin API.
 
+pub mod attempts;
 pub mod credentials;
 pub mod graphql;
 pub mod loaders;
 pub mod service;
 pub mod sessions;
 
+pub use attempts::AttemptLimits;
 pub use service::{AccountService, NewAccount};
 pub use sessions::{Session, SessionService};

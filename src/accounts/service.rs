@@ -1,6 +1,6 @@
 //! Account rules: register, authenticate, look up users as a viewer may see them.
 
-use std::{num::NonZeroU32, sync::Arc};
+use std::net::IpAddr;
 
 use sea_orm::{
     ActiveValue::Set,
@@ -10,7 +10,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::credentials::{Email, Password, Username};
+use super::{
+    attempts::{AttemptLimits, Attempts},
+    credentials::{Email, Password, Username},
+};
 use crate::{
     auth::{Viewer, passwords},
     entity::{self, users},
@@ -28,35 +31,26 @@ pub struct NewAccount {
     pub is_staff: bool,
 }
 
-/// Sign-in attempts per lowercased username, refilled over a minute.
-type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
-
 #[derive(Clone)]
 pub struct AccountService {
     db: DatabaseConnection,
-    login_limiter: Arc<LoginLimiter>,
+    attempts: Attempts,
     /// Whether anyone may open an account (`ALLOW_SIGNUP`); staff always may.
     allow_signup: bool,
 }
 
 const BAD_CREDENTIALS: &str = "wrong username or password";
-/// How many usernames the login limiter remembers before it drops the idle ones.
-const LIMITER_KEYS_BEFORE_CLEANUP: usize = 10_000;
-/// Default for `LOGIN_ATTEMPTS_PER_MINUTE`.
-pub const DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
 impl AccountService {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self::with_login_limit(db, DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE)
+        Self::with_limits(db, AttemptLimits::default())
     }
 
-    /// An account service that allows `attempts_per_minute` sign-ins per username.
-    pub fn with_login_limit(db: DatabaseConnection, attempts_per_minute: u32) -> Self {
-        let per_minute = NonZeroU32::new(attempts_per_minute).unwrap_or(NonZeroU32::MIN);
-        let login_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
+    /// An account service with these sign-in and sign-up limits.
+    pub fn with_limits(db: DatabaseConnection, limits: AttemptLimits) -> Self {
         AccountService {
+            attempts: Attempts::new(db.clone(), limits),
             db,
-            login_limiter,
             allow_signup: true,
         }
     }
@@ -67,13 +61,15 @@ impl AccountService {
         self
     }
 
-    /// Opens an account for someone signing up, unless sign-up is closed.
-    pub async fn register(&self, account: NewAccount) -> Result<users::Model, AppError> {
+    /// Opens an account for someone signing up from `address`, unless sign-up
+    /// is closed or that address has opened too many lately.
+    pub async fn register(&self, account: NewAccount, address: IpAddr) -> Result<users::Model, AppError> {
         if !self.allow_signup {
             return Err(AppError::Forbidden(
                 "sign-up is closed on this server; ask an administrator for an account",
             ));
         }
+        self.attempts.sign_up(address).await?;
         self.create(account).await
     }
 
@@ -100,18 +96,14 @@ impl AccountService {
 
     /// The active user with these credentials. Unknown users, wrong passwords and
     /// deactivated accounts all get the same answer, in about the same time.
-    pub async fn authenticate(&self, username: &str, password: &str) -> Result<users::Model, AppError> {
-        // Limit guesses per account before any work is done, whether the name exists or not.
-        if let Err(not_until) = self.login_limiter.check_key(&username.trim().to_ascii_lowercase()) {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-            return Err(AppError::RateLimited {
-                retry_after_secs: Ord::max(wait.as_secs(), 1),
-            });
-        }
-        // Forget idle usernames now and then (it walks every key, so not on every attempt).
-        if self.login_limiter.len() > LIMITER_KEYS_BEFORE_CLEANUP {
-            self.login_limiter.retain_recent();
-        }
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+        address: IpAddr,
+    ) -> Result<users::Model, AppError> {
+        // Count the attempt before any work is done, whether the name exists or not.
+        self.attempts.sign_in(address, username).await?;
         let user = self.find_by_username(username).await?;
         let stored = user.as_ref().map(|user| user.password_hash.clone());
         let matched = passwords::verify(password.to_owned(), stored).await?;

@@ -5,7 +5,14 @@ pub mod passwords;
 pub mod secret;
 pub mod tokens;
 
+use std::net::IpAddr;
+
 use uuid::Uuid;
+
+/// The address a request came from: the socket's peer, or what a trusted proxy
+/// in front of us says it was (see `TRUSTED_PROXIES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
 
 /// The signed-in user a request acts for, taken from its access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

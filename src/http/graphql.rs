@@ -3,13 +3,15 @@
 
 use async_graphql::{ErrorExtensionValues, ParseRequestError, parser::types::OperationType};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use std::net::SocketAddr;
+
 use axum::{
-    extract::State,
+    extract::{ConnectInfo, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use super::{HttpState, playground};
+use super::{HttpState, client::client_address, playground};
 use crate::{
     auth::{Viewer, tokens::TokenKeys},
     error::AppError,
@@ -18,11 +20,12 @@ use crate::{
 /// `POST /graphql`: queries and mutations as JSON.
 pub async fn post(
     State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
     match request {
-        Ok(request) => execute(&state, &headers, request.into_inner(), false).await,
+        Ok(request) => execute(&state, peer, &headers, request.into_inner(), false).await,
         // A body that is not a GraphQL request still gets a GraphQL error with a code.
         Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
         Err(_) => refuse(
@@ -38,6 +41,7 @@ pub async fn post(
 /// `GET /graphql`: the playground for a browser, otherwise a query (never a mutation).
 pub async fn get(
     State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
@@ -46,13 +50,14 @@ pub async fn get(
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     match request {
-        Ok(request) if !wants_html => execute(&state, &headers, request.into_inner(), true).await,
+        Ok(request) if !wants_html => execute(&state, peer, &headers, request.into_inner(), true).await,
         _ => playground::playground().await.into_response(),
     }
 }
 
 async fn execute(
     state: &HttpState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     request: async_graphql::Request,
     queries_only: bool,
@@ -69,7 +74,8 @@ async fn execute(
     }
     // Loaders are made per request: each answers only what this request's viewer may see.
     let mut request = request;
-    request.data = state.services.request_data(viewer);
+    let address = client_address(peer, headers, &state.trusted_proxies);
+    request.data = state.services.request_data(viewer, address);
     let mut response = state.schema.execute(request).await;
     let status = label_errors(&mut response);
     for error in &response.errors {

@@ -1,6 +1,7 @@
 //! The HTTP surface: `router(state)` wires GraphQL, the playground, health
 //! checks and the middleware (request ids, tracing, CORS, body limit, timeout).
 
+pub mod client;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -9,6 +10,8 @@ pub mod security;
 pub mod subscriptions;
 
 use std::{sync::Arc, time::Duration};
+
+use ipnet::IpNet;
 
 use axum::{
     Router,
@@ -28,6 +31,7 @@ use tower_http::{
 use self::metrics::Metrics;
 use crate::{
     auth::tokens::TokenKeys,
+    config::Config,
     schema::{self, AppSchema, Services},
 };
 
@@ -37,14 +41,20 @@ pub struct HttpState {
     pub schema: AppSchema,
     pub services: Services,
     pub keys: TokenKeys,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<[IpNet]>,
     pub db: DatabaseConnection,
     pub metrics: Arc<Metrics>,
 }
 
 impl HttpState {
-    pub fn new(services: Services, db: DatabaseConnection, options: schema::Options) -> anyhow::Result<Self> {
+    pub fn new(services: Services, db: DatabaseConnection, config: &Config) -> anyhow::Result<Self> {
+        let options = schema::Options {
+            introspection: config.introspection,
+        };
         Ok(HttpState {
             schema: schema::build(services.clone(), options),
+            trusted_proxies: config.trusted_proxies.clone().into(),
             keys: services.sessions.keys().clone(),
             services,
             db,

@@ -4,15 +4,25 @@
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use std::net::SocketAddr;
+
 use axum::{
-    extract::{State, WebSocketUpgrade},
+    extract::{ConnectInfo, State, WebSocketUpgrade},
+    http::HeaderMap,
     response::Response,
 };
 use serde_json::Value;
 
-use super::{HttpState, graphql::bearer_viewer};
+use super::{HttpState, client::client_address, graphql::bearer_viewer};
 
-pub async fn ws(State(state): State<HttpState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+pub async fn ws(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let address = client_address(peer, &headers, &state.trusted_proxies);
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
         let HttpState {
             schema, services, keys, ..
@@ -23,7 +33,7 @@ pub async fn ws(State(state): State<HttpState>, protocol: GraphQLProtocol, upgra
                     Some(value) => Some(bearer_viewer(Some(value), &keys).map_err(async_graphql::Error::from)?),
                     None => None,
                 };
-                Ok(services.request_data(viewer))
+                Ok(services.request_data(viewer, address))
             })
             .serve()
     })

@@ -10,7 +10,7 @@ use async_graphql::{Data, MergedObject, MergedSubscription, Schema, SchemaBuilde
 
 use crate::{
     accounts::{self, AccountService, SessionService, loaders::UserLoader},
-    auth::Viewer,
+    auth::{ClientAddress, Viewer},
     calls::{
         self, CallService,
         loaders::{CallCountLoader, CallLoader, CallPageLoader},
@@ -58,9 +58,10 @@ pub struct Services {
 impl Services {
     /// What one request carries: who it acts for, and fresh loaders that answer
     /// only what that viewer may see (never shared: each captures its request's identity).
-    pub fn request_data(&self, viewer: Option<Viewer>) -> Data {
+    pub fn request_data(&self, viewer: Option<Viewer>, address: ClientAddress) -> Data {
         let identity = Identity::new(viewer);
         let mut data = Data::default();
+        data.insert(address);
         data.insert(loader(UserLoader {
             accounts: self.accounts.clone(),
             identity: identity.clone(),

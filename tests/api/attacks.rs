@@ -174,3 +174,103 @@ async fn introspection_can_be_switched_off_and_then_nothing_suggests_field_names
         closed_typo.body
     );
 }
+
+/// A sign-in as seen through a trusted proxy, from `address`.
+async fn login_from(app: &TestApp, address: &str, username: &str, password: &str) -> Value {
+    app.client()
+        .post(format!("{}/graphql", app.address))
+        .header("X-Forwarded-For", address)
+        .json(&json!({ "query": LOGIN, "variables": { "username": username, "password": password } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn code(body: &Value) -> Option<&str> {
+    body.pointer("/errors/0/extensions/code").and_then(Value::as_str)
+}
+
+#[tokio::test]
+async fn a_guesser_is_stopped_without_locking_the_owner_out() {
+    let app = TestApp::spawn_with(|config| config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    app.signed_up("alice").await;
+
+    let mut guesses = Vec::new();
+    for _ in 0..12 {
+        let body = login_from(&app, "198.51.100.7", "alice", "wrong-password").await;
+        guesses.push(code(&body).unwrap_or("none").to_owned());
+    }
+    let owner = login_from(&app, "192.0.2.10", "alice", "alice-password").await;
+    let mut other_names = Vec::new();
+    for n in 0..25 {
+        let body = login_from(&app, "198.51.100.7", &format!("user{n}"), "wrong-password").await;
+        other_names.push(code(&body).unwrap_or("none").to_owned());
+    }
+
+    assert_eq!(guesses[..10], vec!["UNAUTHENTICATED"; 10]);
+    assert_eq!(guesses[10..], vec!["RATE_LIMITED"; 2]);
+    assert!(owner.pointer("/data/login/accessToken").is_some(), "{owner}");
+    // 30 sign-ins a minute from one address, whatever the names: 12 + 18 allowed.
+    assert_eq!(other_names.iter().filter(|code| *code == "UNAUTHENTICATED").count(), 18);
+    assert_eq!(other_names.iter().filter(|code| *code == "RATE_LIMITED").count(), 7);
+}
+
+#[tokio::test]
+async fn a_forwarded_for_header_from_an_untrusted_peer_changes_nothing() {
+    let app = TestApp::spawn_with(|config| config.login_attempts_per_minute = 3).await;
+    app.signed_up("alice").await;
+
+    let mut codes = Vec::new();
+    for n in 0..5 {
+        let body = login_from(&app, &format!("203.0.113.{n}"), "alice", "wrong-password").await;
+        codes.push(code(&body).unwrap_or("none").to_owned());
+    }
+
+    assert_eq!(
+        codes,
+        [
+            "UNAUTHENTICATED",
+            "UNAUTHENTICATED",
+            "UNAUTHENTICATED",
+            "RATE_LIMITED",
+            "RATE_LIMITED"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_address_and_the_refused_one_writes_nothing() {
+    let app = TestApp::spawn_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        config.signups_per_address_per_hour = 2;
+    })
+    .await;
+    let register_from = |address: &'static str, username: &'static str| {
+        app.client()
+            .post(format!("{}/graphql", app.address))
+            .header("X-Forwarded-For", address)
+            .json(&json!({ "query": "mutation($u: String!) { register(input: { username: $u, password: \"long-enough-password\" }) { accessToken } }",
+                "variables": { "u": username } }))
+            .send()
+    };
+
+    let mut codes = Vec::new();
+    for (address, username) in [
+        ("198.51.100.7", "mal1"),
+        ("198.51.100.7", "mal2"),
+        ("198.51.100.7", "mal3"),
+        ("192.0.2.10", "carol"),
+    ] {
+        let body: Value = register_from(address, username).await.unwrap().json().await.unwrap();
+        codes.push(code(&body).unwrap_or("none").to_owned());
+    }
+    let third = app
+        .gql(LOGIN, json!({ "username": "mal3", "password": "long-enough-password" }))
+        .await;
+
+    assert_eq!(codes, ["none", "none", "RATE_LIMITED", "none"]);
+    third.assert_error("UNAUTHENTICATED", None);
+}
