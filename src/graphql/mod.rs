@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod context;
+pub mod document;
 pub mod ids;
 pub mod node;
 
