@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod context;
+pub mod document;
 pub mod guard;
 pub mod ids;
 pub mod loaders;
