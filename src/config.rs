@@ -97,6 +97,42 @@ pub struct Config {
     #[arg(long, env = "INTROSPECTION", global = true, default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
 
+    /// Deepest field nesting a query may have (GraphiQL's introspection query is 15).
+    #[arg(long, env = "MAX_QUERY_DEPTH", global = true, default_value_t = 20)]
+    pub max_query_depth: u64,
+
+    /// Most field selections a query may make once its fragments are expanded.
+    #[arg(long, env = "MAX_QUERY_SELECTIONS", global = true, default_value_t = 10_000)]
+    pub max_query_selections: u64,
+
+    /// Most aliased fields a query may have.
+    #[arg(long, env = "MAX_QUERY_ALIASES", global = true, default_value_t = 200)]
+    pub max_query_aliases: u64,
+
+    /// Most root fields one operation may have.
+    #[arg(long, env = "MAX_QUERY_ROOT_FIELDS", global = true, default_value_t = 50)]
+    pub max_query_root_fields: u64,
+
+    /// Most directives a query may use.
+    #[arg(long, env = "MAX_QUERY_DIRECTIVES", global = true, default_value_t = 100)]
+    pub max_query_directives: u64,
+
+    /// Most lexical tokens a query's text may hold.
+    #[arg(long, env = "MAX_QUERY_TOKENS", global = true, default_value_t = 20_000)]
+    pub max_query_tokens: u64,
+
+    /// The most one request may cost, in points (see the README's Security section).
+    #[arg(long, env = "MAX_QUERY_COST", global = true, default_value_t = 10_000)]
+    pub max_query_cost: u64,
+
+    /// Points in each caller's bucket (a signed-in user, or a client address).
+    #[arg(long, env = "COST_BUCKET_SIZE", global = true, default_value_t = 20_000)]
+    pub cost_bucket_size: u64,
+
+    /// Points restored to each bucket per second.
+    #[arg(long, env = "COST_RESTORE_PER_SECOND", global = true, default_value_t = 1_000)]
+    pub cost_restore_per_second: u64,
+
     /// Log format: `pretty` for people, `json` for machines. Levels come from `RUST_LOG`.
     #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

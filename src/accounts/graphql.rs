@@ -62,7 +62,6 @@ impl User {
     }
 
     /// This user's unreleased numbers, oldest first.
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn virtual_numbers(
         &self,
         ctx: &Context<'_>,

@@ -13,7 +13,7 @@ use futures_util::{
 use super::Long;
 use crate::{
     error::AppError,
-    paging::{CursorKey, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest},
+    paging::{CursorKey, Page, PageRequest},
 };
 
 /// Relay paging arguments as they arrive: `first`, `after`, `last`, `before`.
@@ -43,19 +43,6 @@ pub struct PageInfo {
     pub start_cursor: Option<String>,
     /// Cursor of the last item on this page.
     pub end_cursor: Option<String>,
-}
-
-/// The complexity of a page: what one item costs, times how many items it may hold,
-/// so `MAX_COMPLEXITY` bounds the rows a query can ask for, nested pages included.
-pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first.or(last).map_or(DEFAULT_PAGE_SIZE, |size| {
-        u64::try_from(size).unwrap_or(0).min(MAX_PAGE_SIZE)
-    });
-    usize::try_from(size)
-        .unwrap_or(1)
-        .max(1)
-        .saturating_mul(child_complexity)
-        .saturating_add(1)
 }
 
 /// Counts a whole list: a future that runs only if a client asks for `totalCount`

@@ -1,61 +1,63 @@
-//! The request guard: an async-graphql extension that refuses, with a coded
-//! error, what no resolver should ever see: a query deeper or more complex
-//! than the limits (read from the figures async-graphql computes, never from
-//! its English messages), strings carrying NUL characters (which no field
-//! accepts and PostgreSQL cannot store), and more than one password-checking
-//! field in a request. It also bounds how many root fields of one request run
-//! at once, so aliases cannot take every database connection.
+//! The request guard: an async-graphql extension that bounds what a request may
+//! cost before anything expands it. Right after parsing, and before async-graphql
+//! validates (which expands fragments without memoising), it measures the
+//! document in one linear pass and refuses it over a limit; refuses strings
+//! carrying NUL characters (no field accepts them; PostgreSQL cannot store
+//! them) and more than one password-checking field; calculates the request's
+//! cost and takes it from the caller's throttle bucket. Every response then
+//! carries `extensions.cost`. While the request runs, at most a few of its root
+//! fields run at once, so aliases cannot take every database connection.
 
-use std::sync::Arc;
+use std::{
+    any::TypeId,
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+};
 
 use async_graphql::{
-    Name, Pos, Positioned, ServerError, ServerResult, ValidationResult, Value, Variables,
+    Name, Pos, Positioned, Request, Response, ServerError, ServerResult, Value,
     extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, NextValidation, ResolveInfo,
+        Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextResolve, ResolveInfo,
     },
     parser::types::{Directive, ExecutableDocument, Selection, SelectionSet},
 };
-
 use tokio::sync::Semaphore;
 
-use crate::error::AppError;
-
-/// Deepest query accepted: deep enough for the introspection query of GraphiQL and
-/// code generators (about 15: `__schema` to `args`, then nine `ofType`), shallow
-/// enough to stop abuse.
-pub const MAX_DEPTH: usize = 20;
-/// Most fields (weighted by page sizes) one query may ask for.
-pub const MAX_COMPLEXITY: usize = 5_000;
+use super::{
+    Identity,
+    cost::{CostModel, document_cost},
+    document::{self, DocumentLimits},
+    throttle::{Throttle, ThrottleStatus},
+};
+use crate::{auth::ClientAddress, error::AppError};
 
 /// Root fields of one request that may run at once: aliases of an expensive
 /// field queue behind each other instead of taking the whole database pool.
 pub const ROOT_FIELDS_AT_ONCE: usize = 2;
+/// Default for the most one request may cost (`MAX_QUERY_COST`).
+pub const MAX_COST: u64 = 10_000;
 
-/// The limits one schema enforces.
-#[derive(Debug, Clone, Copy)]
+/// The limits one schema enforces, shared by all its requests.
+#[derive(Clone)]
 pub struct RequestGuard {
-    pub max_depth: usize,
-    pub max_complexity: usize,
+    pub document: DocumentLimits,
+    /// The most one request may cost.
+    pub max_cost: u64,
+    /// What each field costs (the schema assembly knows its fields).
+    pub cost_model: CostModel,
     /// Root fields of which one request may carry at most one (each costs a
     /// password hash: `login`, `register`, `refresh`), named by the assembly.
     pub one_per_request: &'static [&'static str],
-}
-
-impl Default for RequestGuard {
-    fn default() -> Self {
-        RequestGuard {
-            max_depth: MAX_DEPTH,
-            max_complexity: MAX_COMPLEXITY,
-            one_per_request: &[],
-        }
-    }
+    /// Callers' buckets of points.
+    pub throttle: Arc<Throttle>,
 }
 
 impl ExtensionFactory for RequestGuard {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(Guard {
-            limits: *self,
+            limits: self.clone(),
             root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
+            report: Mutex::new(None),
         })
     }
 }
@@ -64,29 +66,91 @@ impl ExtensionFactory for RequestGuard {
 struct Guard {
     limits: RequestGuard,
     root_fields: Semaphore,
+    report: Mutex<Option<CostReport>>,
 }
 
+/// What `extensions.cost` says of one request.
+#[derive(Debug, Clone, Copy)]
+struct CostReport {
+    requested: u64,
+    /// What was charged: the requested cost when the request ran, 0 when it was refused.
+    actual: u64,
+    status: ThrottleStatus,
+}
+
+impl CostReport {
+    fn to_value(self) -> Value {
+        let number = |value: u64| Value::Number(value.into());
+        let mut status = BTreeMap::new();
+        status.insert("maximumAvailable", number(self.status.maximum_available));
+        status.insert("currentlyAvailable", number(self.status.currently_available));
+        status.insert("restoreRate", number(self.status.restore_rate));
+        let mut cost = BTreeMap::new();
+        cost.insert("requestedQueryCost", number(self.requested));
+        cost.insert("actualQueryCost", number(self.actual));
+        cost.insert(
+            "throttleStatus",
+            Value::Object(status.into_iter().map(|(key, value)| (Name::new(key), value)).collect()),
+        );
+        Value::Object(cost.into_iter().map(|(key, value)| (Name::new(key), value)).collect())
+    }
+}
+
+/// A request-level error: it points at no place in the document.
 fn refuse(error: AppError) -> ServerError {
-    async_graphql::Error::from(error).into_server_error(Pos::default())
+    let mut error = async_graphql::Error::from(error).into_server_error(Pos::default());
+    error.locations.clear();
+    error
 }
 
-#[async_trait::async_trait]
-impl Extension for Guard {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let field = variables
+/// A value this request's data holds.
+fn request_data<T: 'static>(request: &Request) -> Option<&T> {
+    request
+        .data
+        .get(&TypeId::of::<T>())
+        .and_then(|data| data.downcast_ref::<T>())
+}
+
+impl Guard {
+    /// Everything checked before async-graphql's own checks run.
+    fn admit(&self, request: &mut Request) -> Result<(), AppError> {
+        let limits = &self.limits;
+        let tokens = document::count_tokens(&request.query);
+        if tokens > limits.document.max_tokens {
+            return Err(AppError::TooComplex {
+                limit: "tokens",
+                maximum: limits.document.max_tokens,
+                found: tokens,
+            });
+        }
+        let variables = request.variables.clone();
+        let operation_name = request.operation_name.clone();
+        let query = request.query.clone();
+        // A syntax error is left for async-graphql to report in its usual words.
+        let Ok(document) = request.parsed_query() else {
+            return Ok(());
+        };
+        let measure = document::measure(document, &query).map_err(|cycle| {
+            AppError::bad_input(
+                "query",
+                format!(
+                    "fragment `{}` spreads itself; fragments may not form a cycle",
+                    cycle.fragment
+                ),
+            )
+        })?;
+        document::check(&measure, &limits.document).map_err(|over| AppError::TooComplex {
+            limit: over.limit,
+            maximum: over.maximum,
+            found: over.found,
+        })?;
+        if let Some(field) = variables
             .iter()
             .find_map(|(name, value)| nul_in_value(name.as_str(), value))
-            .or_else(|| nul_in_document(&document));
-        if let Some(field) = field {
+            .or_else(|| nul_in_document(document))
+        {
             let message = format!("`{field}` contains a NUL character, which no field accepts");
-            return Err(refuse(AppError::bad_input(field, message)));
+            return Err(AppError::bad_input(field, message));
         }
         let exclusive = document
             .operations
@@ -96,16 +160,83 @@ impl Extension for Guard {
                 Selection::Field(field) => Some(field.node.name.node.as_str()),
                 _ => None,
             })
-            .filter(|name| self.limits.one_per_request.contains(name))
+            .filter(|name| limits.one_per_request.contains(name))
             .collect::<Vec<_>>();
         if let [_, second, ..] = exclusive.as_slice() {
             let message = format!(
                 "one request may carry one of {} (each checks a password); send `{second}` on its own",
-                self.limits.one_per_request.join(", ")
+                limits.one_per_request.join(", ")
             );
-            return Err(refuse(AppError::bad_input(second.to_string(), message)));
+            return Err(AppError::bad_input(second.to_string(), message));
         }
-        Ok(document)
+        let cost = document_cost(document, operation_name.as_deref(), &variables, limits.cost_model);
+        let caller = match (
+            request_data::<Arc<Identity>>(request).and_then(|identity| identity.viewer()),
+            request_data::<ClientAddress>(request),
+        ) {
+            (Some(viewer), _) => format!("user:{}", viewer.user_id),
+            (None, Some(address)) => format!("address:{}", address.0),
+            (None, None) => "anonymous".to_owned(),
+        };
+        let rates = limits.throttle.rates();
+        let mut report = CostReport {
+            requested: cost,
+            actual: 0,
+            status: ThrottleStatus {
+                maximum_available: rates.maximum,
+                currently_available: rates.maximum,
+                restore_rate: rates.restore_per_second,
+            },
+        };
+        let outcome = if cost > limits.max_cost {
+            Err(AppError::TooComplex {
+                limit: "cost",
+                maximum: limits.max_cost,
+                found: cost,
+            })
+        } else {
+            match limits.throttle.take(&caller, cost) {
+                Ok(status) => {
+                    report.actual = cost;
+                    report.status = status;
+                    Ok(())
+                }
+                Err((wait, status)) => {
+                    report.status = status;
+                    Err(AppError::RateLimited {
+                        retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                    })
+                }
+            }
+        };
+        *self.report.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(report);
+        outcome
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for Guard {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        let report = self
+            .report
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(report) = report {
+            response.extensions.insert("cost".to_owned(), report.to_value());
+        }
+        response
+    }
+
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        self.admit(&mut request).map_err(refuse)?;
+        next.run(ctx, request).await
     }
 
     async fn resolve(
@@ -120,29 +251,6 @@ impl Extension for Guard {
         // A closed semaphore is impossible here (nothing closes it); run unbounded if it were.
         let _permit = self.root_fields.acquire().await.ok();
         next.run(ctx, info).await
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        if result.depth > self.limits.max_depth {
-            return Err(vec![refuse(AppError::TooComplex {
-                limit: "depth",
-                maximum: self.limits.max_depth as u64,
-                found: result.depth as u64,
-            })]);
-        }
-        if result.complexity > self.limits.max_complexity {
-            return Err(vec![refuse(AppError::TooComplex {
-                limit: "complexity",
-                maximum: self.limits.max_complexity as u64,
-                found: result.complexity as u64,
-            })]);
-        }
-        Ok(result)
     }
 }
 

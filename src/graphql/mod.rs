@@ -4,11 +4,13 @@
 
 pub mod connection;
 pub mod context;
+pub mod cost;
 pub mod document;
 pub mod guard;
 pub mod ids;
 pub mod loaders;
 pub mod scalars;
+pub mod throttle;
 
 pub use connection::{Connection, ConnectionNode, RelayArgs};
 pub use context::{ContextExt, Identity};

@@ -77,13 +77,18 @@ async fn execute(
     let address = client_address(peer, headers, &state.trusted_proxies);
     request.data = state.services.request_data(viewer, address);
     let mut response = state.schema.execute(request).await;
-    let status = label_errors(&mut response);
+    let (status, retry_after) = label_errors(&mut response);
     for error in &response.errors {
         if let Some(async_graphql::Value::String(code)) = error.extensions.as_ref().and_then(|e| e.get("code")) {
             state.metrics.graphql_error(code);
         }
     }
-    (status, GraphQLResponse::from(response)).into_response()
+    let mut http = (status, GraphQLResponse::from(response)).into_response();
+    if let Some(seconds) = retry_after {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    http
 }
 
 /// The viewer named by `Authorization: Bearer …`: none without the header; a
@@ -127,7 +132,9 @@ fn is_query(request: &async_graphql::Request) -> bool {
 /// A GraphQL error response with this status (and `WWW-Authenticate` on 401).
 pub fn refuse(status: StatusCode, error: AppError) -> Response {
     let error: async_graphql::Error = error.into();
-    let response = async_graphql::Response::from_errors(vec![error.into_server_error(async_graphql::Pos::default())]);
+    let mut error = error.into_server_error(async_graphql::Pos::default());
+    error.locations.clear();
+    let response = async_graphql::Response::from_errors(vec![error]);
     let mut http = (status, GraphQLResponse::from(response)).into_response();
     if status == StatusCode::UNAUTHORIZED {
         http.headers_mut().insert(
@@ -138,25 +145,38 @@ pub fn refuse(status: StatusCode, error: AppError) -> Response {
     http
 }
 
+/// Longest error message sent back: a syntax error quotes the offending line,
+/// which can be a megabyte long.
+const MAX_MESSAGE_CHARS: usize = 500;
+
 /// Gives a code to the errors async-graphql raises itself (syntax, validation),
-/// and picks the HTTP status: 400 when the request never ran. Limit errors come
-/// coded from the request guard.
-fn label_errors(response: &mut async_graphql::Response) -> StatusCode {
-    let mut request_failed = false;
+/// shortens messages that quote huge input, and picks the HTTP status: when the
+/// request never ran, 429 (with `Retry-After`) if it was throttled, 400 otherwise.
+fn label_errors(response: &mut async_graphql::Response) -> (StatusCode, Option<u64>) {
+    let mut never_ran = false;
+    let mut retry_after = None;
     for error in &mut response.errors {
-        let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
-        if has_code {
-            continue;
+        if let Some((cut, _)) = error.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+            error.message.truncate(cut);
+            error.message.push('…');
         }
-        request_failed |= error.path.is_empty();
-        error
-            .extensions
-            .get_or_insert_with(ErrorExtensionValues::default)
-            .set("code", "BAD_USER_INPUT");
+        never_ran |= error.path.is_empty();
+        let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+        match extensions.get("code") {
+            Some(async_graphql::Value::String(code)) if code == "RATE_LIMITED" => {
+                if let Some(async_graphql::Value::Number(seconds)) = extensions.get("retryAfter") {
+                    retry_after = seconds.as_u64();
+                }
+            }
+            Some(_) => {}
+            None => extensions.set("code", "BAD_USER_INPUT"),
+        }
     }
-    if request_failed && response.data == async_graphql::Value::Null {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+    if !never_ran || response.data != async_graphql::Value::Null {
+        return (StatusCode::OK, None);
+    }
+    match retry_after {
+        Some(seconds) => (StatusCode::TOO_MANY_REQUESTS, Some(seconds)),
+        None => (StatusCode::BAD_REQUEST, None),
     }
 }

@@ -49,17 +49,34 @@ pub struct HttpState {
 
 impl HttpState {
     pub fn new(services: Services, db: DatabaseConnection, config: &Config) -> anyhow::Result<Self> {
-        let options = schema::Options {
-            introspection: config.introspection,
-        };
         Ok(HttpState {
-            schema: schema::build(services.clone(), options),
+            schema: schema::build(services.clone(), &schema_options(config)),
             trusted_proxies: config.trusted_proxies.clone().into(),
             keys: services.sessions.keys().clone(),
             services,
             db,
             metrics: Metrics::new()?,
         })
+    }
+}
+
+/// The schema's limits and switches, from these settings.
+fn schema_options(config: &Config) -> schema::Options {
+    schema::Options {
+        introspection: config.introspection,
+        document: crate::graphql::document::DocumentLimits {
+            max_selections: config.max_query_selections,
+            max_aliases: config.max_query_aliases,
+            max_root_fields: config.max_query_root_fields,
+            max_directives: config.max_query_directives,
+            max_depth: config.max_query_depth,
+            max_tokens: config.max_query_tokens,
+        },
+        max_cost: config.max_query_cost,
+        throttle: crate::graphql::throttle::ThrottleRates {
+            maximum: config.cost_bucket_size,
+            restore_per_second: config.cost_restore_per_second,
+        },
     }
 }
 

@@ -73,7 +73,6 @@ impl VirtualNumber {
     }
 
     /// This number's calls, newest first (batched with the other numbers on the page).
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn call_logs(
         &self,
         ctx: &Context<'_>,
@@ -172,7 +171,6 @@ pub struct NumberQuery;
 #[Object]
 impl NumberQuery {
     /// The signed-in user's unreleased numbers, oldest first.
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn my_virtual_numbers(
         &self,
         ctx: &Context<'_>,

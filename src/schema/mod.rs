@@ -2,6 +2,7 @@
 //! subscription roots merged, `node(id)`, the services and settings resolvers
 //! read, and the loaders each request gets. Features never import this module.
 
+pub mod cost;
 pub mod node;
 
 use std::sync::Arc;
@@ -15,7 +16,13 @@ use crate::{
         self, CallService,
         loaders::{CallCountLoader, CallLoader, CallPageLoader},
     },
-    graphql::{Identity, guard::RequestGuard, loaders::loader},
+    graphql::{
+        Identity,
+        document::DocumentLimits,
+        guard::{MAX_COST, RequestGuard},
+        loaders::loader,
+        throttle::{Throttle, ThrottleRates},
+    },
     numbers::{
         self, DefaultRegion, NumberService,
         loaders::{HistoryNumberLoader, NumberLoader},
@@ -94,29 +101,54 @@ impl Services {
 /// Root fields that each verify a password (argon2): one per request.
 pub const PASSWORD_FIELDS: &[&str] = &["login", "register", "refresh"];
 
-/// The schema with its limits, but no data: enough to print the SDL.
-pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription::default()).extension(RequestGuard {
-        one_per_request: PASSWORD_FIELDS,
-        ..RequestGuard::default()
-    })
-}
-
-/// How the served schema differs from the one printed.
-#[derive(Debug, Clone, Copy)]
+/// How the served schema is limited and what it shows.
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Whether `__schema` and `__type` answer (the playground and code generators
     /// need them). When off, error messages stop suggesting field names too.
     pub introspection: bool,
+    /// Limits on the document, checked before anything expands it.
+    pub document: DocumentLimits,
+    /// The most one request may cost.
+    pub max_cost: u64,
+    /// Each caller's bucket of points.
+    pub throttle: ThrottleRates,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            introspection: true,
+            document: DocumentLimits::default(),
+            max_cost: MAX_COST,
+            throttle: ThrottleRates {
+                maximum: 20_000,
+                restore_per_second: 1_000,
+            },
+        }
+    }
+}
+
+/// The schema with its limits, but no data: enough to print the SDL.
+pub fn builder(options: &Options) -> SchemaBuilder<Query, Mutation, Subscription> {
+    let guard = RequestGuard {
+        document: options.document,
+        max_cost: options.max_cost,
+        cost_model: cost::field_cost,
+        one_per_request: PASSWORD_FIELDS,
+        throttle: Arc::new(Throttle::new(options.throttle)),
+    };
+    let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default()).extension(guard);
+    if options.introspection {
+        builder
+    } else {
+        builder.disable_introspection().disable_suggestions()
+    }
 }
 
 /// The schema that serves requests, with the services resolvers call.
-pub fn build(services: Services, options: Options) -> AppSchema {
-    let mut builder = builder();
-    if !options.introspection {
-        builder = builder.disable_introspection().disable_suggestions();
-    }
-    builder
+pub fn build(services: Services, options: &Options) -> AppSchema {
+    builder(options)
         .data(services.accounts)
         .data(services.sessions)
         .data(services.numbers)
@@ -127,5 +159,5 @@ pub fn build(services: Services, options: Options) -> AppSchema {
 
 /// The SDL that `schema.graphql` must equal.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder(&Options::default()).finish().sdl()
 }

@@ -66,7 +66,6 @@ pub struct CallQuery;
 impl CallQuery {
     /// Your call logs across all your numbers (released ones too), newest first.
     /// Staff see every user's.
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn call_logs(
         &self,
         ctx: &Context<'_>,
