@@ -1,18 +1,19 @@
 //! Every setting, as one clap struct: each is a flag and an environment
 //! variable (a `.env` file is read first). The doc comments are the operator docs.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, ValueEnum};
 
 /// Settings shared by every command.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct Config {
     /// Database to use: `sqlite://path?mode=rwc` (embedded) or `postgres://user@host/db`.
     #[arg(
         long,
         env = "DATABASE_URL",
         global = true,
+        hide_env_values = true,
         default_value = "sqlite://switchboard.db?mode=rwc"
     )]
     pub database_url: String,
@@ -64,6 +65,40 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+// By hand, so that a logged or printed configuration shows no secret. The
+// destructuring makes a new field a compile error here until it is placed.
+impl fmt::Debug for Config {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Config {
+            database_url,
+            database_max_connections,
+            listen,
+            jwt_secret,
+            environment,
+            access_token_ttl,
+            refresh_token_ttl,
+            allow_signup,
+            login_attempts_per_minute,
+            default_region,
+            log_format,
+        } = self;
+        formatter
+            .debug_struct("Config")
+            .field("database_url", &crate::db::redact(database_url))
+            .field("database_max_connections", database_max_connections)
+            .field("listen", listen)
+            .field("jwt_secret", &jwt_secret.as_ref().map(|_| "[redacted]"))
+            .field("environment", environment)
+            .field("access_token_ttl", access_token_ttl)
+            .field("refresh_token_ttl", refresh_token_ttl)
+            .field("allow_signup", allow_signup)
+            .field("login_attempts_per_minute", login_attempts_per_minute)
+            .field("default_region", default_region)
+            .field("log_format", log_format)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
     Development,
@@ -99,5 +134,26 @@ impl Config {
         let mut config = Only::try_parse_from(["switchboard"])?.config;
         config.database_url = database_url.into();
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_neither_the_jwt_secret_nor_the_database_password() {
+        let mut config = Config::for_database("postgres://switchboard:hunter2secret@db.internal/app").unwrap();
+        config.jwt_secret = Some("a-jwt-secret-that-must-stay-private".to_owned());
+
+        let printed = format!("{config:?}");
+
+        assert!(!printed.contains("hunter2secret"), "{printed}");
+        assert!(!printed.contains("a-jwt-secret-that-must-stay-private"), "{printed}");
+        assert!(
+            printed.contains("postgres://switchboard:***@db.internal/app"),
+            "{printed}"
+        );
+        assert!(printed.contains(r#"jwt_secret: Some("[redacted]")"#), "{printed}");
     }
 }
