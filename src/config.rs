@@ -1,19 +1,20 @@
 //! Every setting, as one clap struct: each is a flag and an environment
 //! variable (a `.env` file is read first). The doc comments are the operator docs.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 
 /// Settings shared by every command.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct Config {
     /// Database to use: `sqlite://path?mode=rwc` (embedded) or `postgres://user@host/db`.
     #[arg(
         long,
         env = "DATABASE_URL",
         global = true,
+        hide_env_values = true,
         default_value = "sqlite://switchboard.db?mode=rwc"
     )]
     pub database_url: String,
@@ -138,6 +139,74 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+// By hand, so that a logged or printed configuration shows no secret. The
+// destructuring makes a new field a compile error here until it is placed.
+impl fmt::Debug for Config {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Config {
+            database_url,
+            database_max_connections,
+            listen,
+            jwt_secret,
+            environment,
+            access_token_ttl,
+            refresh_token_ttl,
+            allow_signup,
+            login_attempts_per_minute,
+            login_attempts_per_address_per_minute,
+            login_attempts_per_username_per_minute,
+            signups_per_address_per_hour,
+            trusted_proxies,
+            introspection,
+            max_query_depth,
+            max_query_selections,
+            max_query_aliases,
+            max_query_root_fields,
+            max_query_directives,
+            max_query_tokens,
+            max_query_cost,
+            cost_bucket_size,
+            cost_restore_per_second,
+            default_region,
+            log_format,
+        } = self;
+        formatter
+            .debug_struct("Config")
+            .field("database_url", &crate::db::redact(database_url))
+            .field("database_max_connections", database_max_connections)
+            .field("listen", listen)
+            .field("jwt_secret", &jwt_secret.as_ref().map(|_| "[redacted]"))
+            .field("environment", environment)
+            .field("access_token_ttl", access_token_ttl)
+            .field("refresh_token_ttl", refresh_token_ttl)
+            .field("allow_signup", allow_signup)
+            .field("login_attempts_per_minute", login_attempts_per_minute)
+            .field(
+                "login_attempts_per_address_per_minute",
+                login_attempts_per_address_per_minute,
+            )
+            .field(
+                "login_attempts_per_username_per_minute",
+                login_attempts_per_username_per_minute,
+            )
+            .field("signups_per_address_per_hour", signups_per_address_per_hour)
+            .field("trusted_proxies", trusted_proxies)
+            .field("introspection", introspection)
+            .field("max_query_depth", max_query_depth)
+            .field("max_query_selections", max_query_selections)
+            .field("max_query_aliases", max_query_aliases)
+            .field("max_query_root_fields", max_query_root_fields)
+            .field("max_query_directives", max_query_directives)
+            .field("max_query_tokens", max_query_tokens)
+            .field("max_query_cost", max_query_cost)
+            .field("cost_bucket_size", cost_bucket_size)
+            .field("cost_restore_per_second", cost_restore_per_second)
+            .field("default_region", default_region)
+            .field("log_format", log_format)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
     Development,
@@ -182,4 +251,25 @@ pub fn parse_proxy(text: &str) -> Result<IpNet, String> {
     text.parse::<IpNet>()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
         .map_err(|_| format!("`{text}` is not an IP address or network such as 10.0.0.0/8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_neither_the_jwt_secret_nor_the_database_password() {
+        let mut config = Config::for_database("postgres://switchboard:hunter2secret@db.internal/app").unwrap();
+        config.jwt_secret = Some("a-jwt-secret-that-must-stay-private".to_owned());
+
+        let printed = format!("{config:?}");
+
+        assert!(!printed.contains("hunter2secret"), "{printed}");
+        assert!(!printed.contains("a-jwt-secret-that-must-stay-private"), "{printed}");
+        assert!(
+            printed.contains("postgres://switchboard:***@db.internal/app"),
+            "{printed}"
+        );
+        assert!(printed.contains(r#"jwt_secret: Some("[redacted]")"#), "{printed}");
+    }
 }

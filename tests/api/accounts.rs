@@ -231,3 +231,86 @@ async fn an_expired_refresh_token_is_refused() {
 
     response.assert_error("UNAUTHENTICATED", None);
 }
+
+#[tokio::test]
+async fn a_rotation_that_fails_halfway_leaves_the_presented_token_working() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let database = refuse_new_refresh_tokens(&app).await;
+
+    let failed = app.gql(REFRESH, json!({ "token": alice.refresh_token })).await;
+    allow_new_refresh_tokens(&database).await;
+    let retried = app.gql(REFRESH, json!({ "token": alice.refresh_token })).await;
+
+    failed.assert_error("INTERNAL_SERVER_ERROR", None);
+    assert_eq!(retried.data("refresh")["user"]["username"], "alice");
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_have_one_winner_whose_token_lives_on() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let busy_database = hold_every_refresh_token(&app).await;
+
+    let attempts = (0..20).map(|_| app.gql(REFRESH, json!({ "token": alice.refresh_token })));
+    let (responses, ()) = tokio::join!(futures_util::future::join_all(attempts), async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        busy_database.commit().await.unwrap();
+    });
+    let winner = responses.iter().find(|r| r.error_code().is_none()).expect("one winner");
+    let winning_token = winner.data("refresh")["refreshToken"].as_str().unwrap().to_owned();
+    let next = app.gql(REFRESH, json!({ "token": winning_token })).await;
+
+    let winners = responses.iter().filter(|r| r.error_code().is_none()).count();
+    let refused = responses
+        .iter()
+        .filter(|r| r.error_code() == Some("UNAUTHENTICATED"))
+        .count();
+    assert_eq!((winners, refused), (1, 19), "{responses:#?}");
+    assert_eq!(next.data("refresh")["user"]["username"], "alice");
+}
+
+// A write that holds every refresh token (and, on SQLite, the database) until
+// committed: the server's rotation waits behind it as behind a busy database,
+// so all twenty requests are surely in flight before any is answered. (One sent
+// after the winner's answer came back would be a replay, rightly ending the family.)
+async fn hold_every_refresh_token(app: &TestApp) -> sea_orm::DatabaseTransaction {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let database = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let transaction = database.begin().await.unwrap();
+    transaction
+        .execute_unprepared("UPDATE refresh_tokens SET expires_at = expires_at")
+        .await
+        .unwrap();
+    transaction
+}
+
+// A trigger stands in for the database failing between the two writes of a
+// rotation (a dropped connection, a full disk).
+async fn refuse_new_refresh_tokens(app: &TestApp) -> sea_orm::DatabaseConnection {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let database = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let refuse = match database.get_database_backend() {
+        DbBackend::Postgres => {
+            "CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+             CREATE TRIGGER refuse_new_refresh_tokens BEFORE INSERT ON refresh_tokens
+               FOR EACH ROW EXECUTE FUNCTION refuse_insert();"
+        }
+        _ => {
+            "CREATE TRIGGER refuse_new_refresh_tokens BEFORE INSERT ON refresh_tokens
+               BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+        }
+    };
+    database.execute_unprepared(refuse).await.unwrap();
+    database
+}
+
+async fn allow_new_refresh_tokens(database: &sea_orm::DatabaseConnection) {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let allow = match database.get_database_backend() {
+        DbBackend::Postgres => "DROP TRIGGER refuse_new_refresh_tokens ON refresh_tokens",
+        _ => "DROP TRIGGER refuse_new_refresh_tokens",
+    };
+    database.execute_unprepared(allow).await.unwrap();
+}

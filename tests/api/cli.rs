@@ -59,3 +59,19 @@ async fn create_user_refuses_bad_input_and_taken_names() {
     assert!(!taken.status.success());
     assert!(String::from_utf8_lossy(&taken.stderr).contains("username: that username is taken"));
 }
+
+#[test]
+fn help_prints_no_secret_taken_from_the_environment() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--help")
+        .env("DATABASE_URL", "postgres://u:hunter2secret@localhost/db")
+        .env("JWT_SECRET", "jwt-secret-that-must-stay-private")
+        .output()
+        .expect("running switchboard");
+
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(help.contains("DATABASE_URL"), "{help}");
+    assert!(!help.contains("hunter2secret"), "{help}");
+    assert!(!help.contains("jwt-secret-that-must-stay-private"), "{help}");
+}
