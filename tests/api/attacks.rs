@@ -285,3 +285,203 @@ async fn sign_ups_are_limited_per_address_and_the_refused_one_writes_nothing() {
     assert_eq!(codes, ["none", "none", "RATE_LIMITED", "none"]);
     third.assert_error("UNAUTHENTICATED", None);
 }
+
+/// Sends a raw document anonymously and returns (status, body).
+async fn raw(app: &TestApp, query: &str) -> (u16, Value) {
+    let response = app
+        .client()
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+fn limit_of(body: &Value) -> (Option<&str>, Option<&str>) {
+    (
+        code(body),
+        body.pointer("/errors/0/extensions/limit").and_then(Value::as_str),
+    )
+}
+
+fn fragment_bomb(levels: usize) -> String {
+    let fragments: String = (0..levels)
+        .map(|n| format!("fragment F{n} on Query {{ ...F{m} ...F{m} }} ", m = n + 1))
+        .collect();
+    format!("query {{ ...F0 }} {fragments} fragment F{levels} on Query {{ __typename }}")
+}
+
+#[tokio::test]
+async fn documents_over_a_limit_are_refused_on_that_limit_before_anything_runs() {
+    let app = TestApp::spawn().await;
+    let aliases: String = (0..1_000).map(|n| format!("a{n}: __typename ")).collect();
+    let ten_thousand_aliases: String = (0..10_000).map(|n| format!("a{n}: __typename ")).collect();
+    let root_fields = format!("{{ {} }}", "__typename ".repeat(1_000));
+    let directives = format!("{{ __typename {} }}", "@include(if: true) ".repeat(1_000));
+    let tokens = format!("{{ {} }}", "__typename ".repeat(90_000));
+    let deep = format!(
+        "{{ {} __typename {} }}",
+        "me { virtualNumbers { nodes { owner { ".repeat(8),
+        "} } } } ".repeat(8)
+    );
+
+    let cases = [
+        (fragment_bomb(30), "selections"),
+        (format!("{{ {aliases} }}"), "aliases"),
+        // Refused on its length before it is even parsed.
+        (format!("{{ {ten_thousand_aliases} }}"), "tokens"),
+        (root_fields, "rootFields"),
+        (directives, "directives"),
+        (tokens, "tokens"),
+        (deep, "depth"),
+    ];
+    for (query, limit) in cases {
+        let (status, body) = raw(&app, &query).await;
+
+        assert_eq!(status, 400, "{limit}: {body}");
+        assert_eq!(limit_of(&body), (Some("QUERY_TOO_COMPLEX"), Some(limit)), "{body}");
+        assert_eq!(body["data"], Value::Null);
+    }
+}
+
+#[tokio::test]
+async fn a_batch_array_and_a_fragment_cycle_are_refused() {
+    let app = TestApp::spawn().await;
+
+    let batch = app
+        .client()
+        .post(format!("{}/graphql", app.address))
+        .header("Content-Type", "application/json")
+        .body(r#"[{"query":"{ __typename }"},{"query":"{ __typename }"}]"#)
+        .send()
+        .await
+        .unwrap();
+    let (cycle_status, cycle) = raw(
+        &app,
+        "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
+    )
+    .await;
+
+    assert_eq!(batch.status(), 400);
+    assert_eq!(cycle_status, 400);
+    assert_eq!(code(&cycle), Some("BAD_USER_INPUT"), "{cycle}");
+}
+
+#[tokio::test]
+async fn the_cost_of_a_request_is_calculated_reported_and_capped() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let page = "{ myVirtualNumbers(first: 20) { nodes { id phoneNumber } } }";
+    let counted = "{ myVirtualNumbers(first: 20) { totalCount nodes { id phoneNumber } } }";
+    let nothing = "{ myVirtualNumbers(first: 0) { totalCount } }";
+    let reports: String = (0..40)
+        .map(|n| format!("s{n}: callStats(groupBy: HOUR) {{ buckets {{ periodStart totalCalls }} }} "))
+        .collect();
+
+    let mut costs = Vec::new();
+    for query in [page, counted, nothing] {
+        let response = alice.gql(query, json!({})).await;
+        let cost = &response.body["extensions"]["cost"];
+        assert_eq!(cost["requestedQueryCost"], cost["actualQueryCost"], "{}", response.body);
+        assert_eq!(cost["throttleStatus"]["maximumAvailable"], 20_000);
+        assert_eq!(cost["throttleStatus"]["restoreRate"], 1_000);
+        costs.push(cost["requestedQueryCost"].as_u64().unwrap());
+    }
+    let heavy = alice.gql(&format!("{{ {reports} }}"), json!({})).await;
+
+    // 1 + 20 x (nodes 1 + id 1 + phoneNumber 1); totalCount adds 10; an empty page costs its count.
+    assert_eq!(costs, vec![61, 71, 11]);
+    heavy.assert_error("QUERY_TOO_COMPLEX", None);
+    assert_eq!(heavy.body["errors"][0]["extensions"]["limit"], "cost");
+    assert_eq!(heavy.body["extensions"]["cost"]["actualQueryCost"], 0);
+}
+
+#[tokio::test]
+async fn a_callers_bucket_drains_answers_429_and_refills() {
+    let app = TestApp::spawn_with(|config| {
+        // Room for the two sign-ups (110 each) on the address's bucket, and four pages on alice's.
+        config.cost_bucket_size = 250;
+        config.cost_restore_per_second = 100;
+    })
+    .await;
+    let alice = app.signed_up("alice").await;
+    let bob = app.signed_up("bob").await;
+    let page = "{ myVirtualNumbers(first: 20) { nodes { id phoneNumber } } }";
+
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(alice.gql(page, json!({})).await.status);
+    }
+    let refused = alice.gql(page, json!({})).await;
+    let raw_refusal = app
+        .client()
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&alice.access_token)
+        .json(&json!({ "query": page }))
+        .send()
+        .await
+        .unwrap();
+    let someone_else = bob.gql(page, json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    let refilled = alice.gql(page, json!({})).await;
+
+    assert_eq!(statuses[..3], [200, 200, 200]);
+    assert_eq!(refused.status, 429);
+    refused.assert_error("RATE_LIMITED", None);
+    assert!(refused.body["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap() >= 1);
+    assert!(
+        refused.body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
+            .as_u64()
+            .unwrap()
+            < 61
+    );
+    assert!(raw_refusal.headers().contains_key("retry-after"));
+    assert_eq!(someone_else.status, 200);
+    assert_eq!(refilled.status, 200, "{}", refilled.body);
+}
+
+#[tokio::test]
+async fn other_users_stay_served_while_attacks_are_refused() {
+    let app = TestApp::spawn().await;
+    let bob = app.signed_up("bob").await;
+    let bomb = fragment_bomb(30);
+    let aliases: String = (0..1_000)
+        .map(|n| format!("s{n}: callStats {{ totalCalls }} "))
+        .collect();
+    let flood = format!("{{ {aliases} }}");
+
+    let attacks = async {
+        let mut refused = Vec::new();
+        for _ in 0..10 {
+            let (bomb_status, _) = raw(&app, &bomb).await;
+            let (flood_status, _) = raw(&app, &flood).await;
+            refused.push((bomb_status, flood_status));
+        }
+        refused
+    };
+    let checks = async {
+        let mut slowest = std::time::Duration::ZERO;
+        for _ in 0..10 {
+            let started = std::time::Instant::now();
+            let health = app
+                .client()
+                .get(format!("{}/healthz", app.address))
+                .send()
+                .await
+                .unwrap();
+            let me = bob.gql("{ me { username } }", json!({})).await;
+            slowest = slowest.max(started.elapsed() / 2);
+            assert_eq!(health.status(), 200);
+            assert_eq!(me.data("me")["username"], "bob");
+        }
+        slowest
+    };
+    let (refused, slowest) = tokio::join!(attacks, checks);
+
+    assert!(refused.iter().all(|statuses| *statuses == (400, 400)), "{refused:?}");
+    assert!(
+        slowest < std::time::Duration::from_millis(100),
+        "slowest answer {slowest:?}"
+    );
+}
