@@ -375,12 +375,17 @@ async fn the_cost_of_a_request_is_calculated_reported_and_capped() {
     let page = "{ myVirtualNumbers(first: 20) { nodes { id phoneNumber } } }";
     let counted = "{ myVirtualNumbers(first: 20) { totalCount nodes { id phoneNumber } } }";
     let nothing = "{ myVirtualNumbers(first: 0) { totalCount } }";
+    let me = "{ me { id username } }";
+    let calls = "{ callLogs(first: 20) { nodes { id startedAt counterpartNumber virtualNumber { phoneNumber } } } }";
+    let totals = "{ callStats { totalCalls } }";
+    let days = "{ callStats(groupBy: DAY, filter: { startedAfter: \"2026-01-01T00:00:00Z\", \
+                startedBefore: \"2026-04-01T00:00:00Z\" }) { buckets { periodStart totalCalls } } }";
     let reports: String = (0..40)
         .map(|n| format!("s{n}: callStats(groupBy: HOUR) {{ buckets {{ periodStart totalCalls }} }} "))
         .collect();
 
     let mut costs = Vec::new();
-    for query in [page, counted, nothing] {
+    for query in [page, counted, nothing, me, calls, totals, days] {
         let response = alice.gql(query, json!({})).await;
         let cost = &response.body["extensions"]["cost"];
         assert_eq!(cost["requestedQueryCost"], cost["actualQueryCost"], "{}", response.body);
@@ -390,10 +395,12 @@ async fn the_cost_of_a_request_is_calculated_reported_and_capped() {
     }
     let heavy = alice.gql(&format!("{{ {reports} }}"), json!({})).await;
 
-    // 1 + 20 x (nodes 1 + id 1 + phoneNumber 1); totalCount adds 10; an empty page costs its count.
-    assert_eq!(costs, vec![61, 71, 11]);
+    // The README's figures: 1 + 20 x (nodes 1 + id 1 + phoneNumber 1); totalCount adds 10;
+    // an empty page costs its count; 90 days are 92 buckets, 10 points of 3.
+    assert_eq!(costs, vec![61, 71, 11, 3, 121, 51, 80]);
     heavy.assert_error("QUERY_TOO_COMPLEX", None);
     assert_eq!(heavy.body["errors"][0]["extensions"]["limit"], "cost");
+    assert_eq!(heavy.body["errors"][0]["extensions"]["found"], 62_000);
     assert_eq!(heavy.body["extensions"]["cost"]["actualQueryCost"], 0);
 }
 
