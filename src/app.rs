@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
-    accounts::{AccountService, AttemptLimits, SessionService},
+    accounts::{AccountService, AttemptLimits, Authority, SessionService},
     auth::{secret, tokens::TokenKeys},
     calls::{CallService, events::CallEvents},
     config::Config,
@@ -79,7 +79,16 @@ impl App {
 /// The services resolvers use, from the configuration.
 pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> anyhow::Result<Services> {
     let secret = secret::resolve(config)?;
-    let keys = TokenKeys::new(&secret, config.access_token_ttl);
+    let mut keys = TokenKeys::new(&secret, config.access_token_ttl);
+    if let Some(previous) = &config.jwt_secret_previous {
+        if previous.len() < secret::MIN_SECRET_BYTES {
+            anyhow::bail!(
+                "JWT_SECRET_PREVIOUS must be at least {} bytes",
+                secret::MIN_SECRET_BYTES
+            );
+        }
+        keys = keys.with_previous(previous.as_bytes());
+    }
     let default_region = config
         .default_region
         .as_deref()
@@ -89,6 +98,7 @@ pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> 
         })
         .transpose()?;
     Ok(Services {
+        authority: Authority::new(db.clone()),
         accounts: AccountService::with_limits(
             db.clone(),
             AttemptLimits {

@@ -37,6 +37,11 @@ pub struct Config {
     #[arg(long, env = "JWT_SECRET", global = true, hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
+    /// The secret being rotated out: tokens it signed are still accepted (never
+    /// issued) until they expire. See the README on rotating the signing secret.
+    #[arg(long, env = "JWT_SECRET_PREVIOUS", global = true, hide_env_values = true)]
+    pub jwt_secret_previous: Option<String>,
+
     /// `development` or `production`; production refuses to start without a proper `JWT_SECRET`.
     #[arg(long = "env", env = "SWITCHBOARD_ENV", global = true, value_enum, default_value_t = Environment::Development)]
     pub environment: Environment,
@@ -148,6 +153,7 @@ impl fmt::Debug for Config {
             database_max_connections,
             listen,
             jwt_secret,
+            jwt_secret_previous,
             environment,
             access_token_ttl,
             refresh_token_ttl,
@@ -176,6 +182,10 @@ impl fmt::Debug for Config {
             .field("database_max_connections", database_max_connections)
             .field("listen", listen)
             .field("jwt_secret", &jwt_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "jwt_secret_previous",
+                &jwt_secret_previous.as_ref().map(|_| "[redacted]"),
+            )
             .field("environment", environment)
             .field("access_token_ttl", access_token_ttl)
             .field("refresh_token_ttl", refresh_token_ttl)

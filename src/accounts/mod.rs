@@ -3,6 +3,7 @@
 //! `graphql` is the thin API.
 
 pub mod attempts;
+pub mod authority;
 pub mod credentials;
 pub mod graphql;
 pub mod loaders;
@@ -10,5 +11,6 @@ pub mod service;
 pub mod sessions;
 
 pub use attempts::AttemptLimits;
+pub use authority::Authority;
 pub use service::{AccountService, NewAccount};
 pub use sessions::{Session, SessionService};

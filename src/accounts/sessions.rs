@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Viewer, tokens::TokenKeys},
+    auth::tokens::TokenKeys,
     entity::{self, refresh_tokens, users},
     error::{AppError, Context as _},
 };
@@ -176,11 +176,7 @@ impl SessionService {
     }
 
     async fn issue(&self, db: &impl ConnectionTrait, user: users::Model, family_id: Uuid) -> Result<Session, AppError> {
-        let viewer = Viewer {
-            user_id: user.id,
-            is_staff: user.is_staff,
-        };
-        let access = self.keys.issue(viewer)?;
+        let access = self.keys.issue(user.id, family_id)?;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let refresh_token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);

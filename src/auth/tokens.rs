@@ -1,4 +1,8 @@
-//! Access tokens: HS256 JWTs with a pinned algorithm and checked `exp`, `iss`, `aud`.
+//! Access tokens: HS256 JWTs with a pinned algorithm and checked `exp`, `iss`,
+//! `aud`, naming their user (`sub`) and session (`sid`), signed with the current
+//! secret and marked with its `kid`. A previous secret may verify (never sign)
+//! while it is being rotated out. A token says who and which session; whether
+//! that still stands is the database's answer (see `accounts::authority`).
 
 use std::time::Duration;
 
@@ -6,7 +10,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::Viewer;
+use sha2::{Digest, Sha256};
+
 use crate::error::{AppError, Context as _};
 
 const ISSUER: &str = "switchboard";
@@ -15,20 +20,49 @@ const AUDIENCE: &str = "switchboard-api";
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: Uuid,
+    sid: Uuid,
     exp: i64,
     iat: i64,
     iss: String,
     aud: String,
     jti: Uuid,
-    #[serde(default)]
-    staff: bool,
 }
 
-/// Mints and checks access tokens with one secret.
+/// What a valid token says: whose it is, which session, and until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenClaims {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// One secret: its id (a fingerprint, never the secret) and its keys.
 #[derive(Clone)]
-pub struct TokenKeys {
+struct SigningKey {
+    id: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+}
+
+impl SigningKey {
+    fn new(secret: &[u8]) -> Self {
+        let mut fingerprint = Sha256::new();
+        fingerprint.update(b"switchboard-kid:");
+        fingerprint.update(secret);
+        SigningKey {
+            id: hex::encode(&fingerprint.finalize()[..8]),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+}
+
+/// Mints access tokens with the current secret and checks them with it (or the previous one).
+#[derive(Clone)]
+pub struct TokenKeys {
+    current: SigningKey,
+    previous: Option<SigningKey>,
     validation: Validation,
     ttl: Duration,
 }
@@ -56,37 +90,54 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
         TokenKeys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            current: SigningKey::new(secret),
+            previous: None,
             validation,
             ttl,
         }
     }
 
-    pub fn issue(&self, viewer: Viewer) -> Result<AccessToken, AppError> {
+    /// These keys, also accepting tokens signed with `secret` (the one being rotated out).
+    pub fn with_previous(mut self, secret: &[u8]) -> Self {
+        self.previous = Some(SigningKey::new(secret));
+        self
+    }
+
+    /// A token for `user_id` in session `session_id`, signed with the current secret.
+    pub fn issue(&self, user_id: Uuid, session_id: Uuid) -> Result<AccessToken, AppError> {
         let now = chrono::Utc::now().timestamp();
         let expires_in = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
-            sub: viewer.user_id,
+            sub: user_id,
+            sid: session_id,
             exp: now.saturating_add(expires_in),
             iat: now,
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             jti: Uuid::now_v7(),
-            staff: viewer.is_staff,
         };
-        let token =
-            encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).context("signing an access token")?;
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.current.id.clone());
+        let token = encode(&header, &claims, &self.current.encoding).context("signing an access token")?;
         Ok(AccessToken { token, expires_in })
     }
 
-    /// The viewer a token speaks for; any flaw in the token is `UNAUTHENTICATED`.
-    pub fn verify(&self, token: &str) -> Result<Viewer, AppError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| AppError::Unauthenticated("the access token is invalid or has expired"))?;
-        Ok(Viewer {
+    /// What a token says; any flaw in it is `UNAUTHENTICATED`. Its `kid` picks the
+    /// secret; a token without one is tried with each.
+    pub fn verify(&self, token: &str) -> Result<TokenClaims, AppError> {
+        let refused = || AppError::Unauthenticated("the access token is invalid or has expired");
+        let kid = jsonwebtoken::decode_header(token).map_err(|_| refused())?.kid;
+        let candidates = [Some(&self.current), self.previous.as_ref()];
+        let data = candidates
+            .into_iter()
+            .flatten()
+            .filter(|key| kid.as_deref().is_none_or(|kid| kid == key.id))
+            .find_map(|key| decode::<Claims>(token, &key.decoding, &self.validation).ok())
+            .ok_or_else(refused)?;
+        Ok(TokenClaims {
             user_id: data.claims.sub,
-            is_staff: data.claims.staff,
+            session_id: data.claims.sid,
+            expires_at: data.claims.exp,
         })
     }
 }
@@ -95,33 +146,32 @@ impl TokenKeys {
 mod tests {
     use super::*;
 
-    fn keys() -> TokenKeys {
-        TokenKeys::new(&[7u8; 32], Duration::from_secs(60))
+    fn keys(secret: u8) -> TokenKeys {
+        TokenKeys::new(&[secret; 32], Duration::from_secs(60))
     }
 
     #[test]
-    fn a_token_round_trips_to_its_viewer() {
-        let viewer = Viewer {
-            user_id: Uuid::now_v7(),
-            is_staff: true,
-        };
+    fn a_token_round_trips_to_its_user_and_session() {
+        let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
 
-        let token = keys().issue(viewer).unwrap();
+        let token = keys(7).issue(user, session).unwrap();
+        let claims = keys(7).verify(&token.token).unwrap();
 
-        assert_eq!(keys().verify(&token.token).unwrap(), viewer);
+        assert_eq!((claims.user_id, claims.session_id), (user, session));
         assert_eq!(token.expires_in, 60);
+        assert!(jsonwebtoken::decode_header(&token.token).unwrap().kid.is_some());
     }
 
     #[test]
-    fn a_token_signed_with_another_key_is_refused() {
-        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(60));
-        let token = other
-            .issue(Viewer {
-                user_id: Uuid::now_v7(),
-                is_staff: false,
-            })
-            .unwrap();
+    fn a_previous_secret_verifies_but_never_signs_and_other_keys_are_refused() {
+        let old = keys(7).issue(Uuid::now_v7(), Uuid::now_v7()).unwrap();
+        let rotated = keys(8).with_previous(&[7u8; 32]);
+        let new = rotated.issue(Uuid::now_v7(), Uuid::now_v7()).unwrap();
 
-        assert!(keys().verify(&token.token).is_err());
+        assert!(rotated.verify(&old.token).is_ok());
+        assert!(keys(8).verify(&old.token).is_err());
+        assert!(keys(8).verify(&new.token).is_ok());
+        assert!(keys(7).verify(&new.token).is_err());
+        assert!(keys(9).verify(&new.token).is_err());
     }
 }

@@ -12,10 +12,7 @@ use axum::{
 };
 
 use super::{HttpState, client::client_address, playground};
-use crate::{
-    auth::{Viewer, tokens::TokenKeys},
-    error::AppError,
-};
+use crate::{auth::Viewer, error::AppError};
 
 /// `POST /graphql`: queries and mutations as JSON.
 pub async fn post(
@@ -62,7 +59,7 @@ async fn execute(
     request: async_graphql::Request,
     queries_only: bool,
 ) -> Response {
-    let viewer = match viewer_from(headers, &state.keys) {
+    let viewer = match viewer_from(headers, state).await {
         Ok(viewer) => viewer,
         Err(error) => return refuse(StatusCode::UNAUTHORIZED, error),
     };
@@ -93,15 +90,16 @@ async fn execute(
 
 /// The viewer named by `Authorization: Bearer …`: none without the header; a
 /// present but bad token fails the request rather than silently going anonymous.
-fn viewer_from(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Viewer>, AppError> {
+async fn viewer_from(headers: &HeaderMap, state: &HttpState) -> Result<Option<Viewer>, AppError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    bearer_viewer(value.to_str().ok(), keys).map(Some)
+    bearer_viewer(value.to_str().ok(), state).await.map(Some)
 }
 
-/// Reads `Bearer <token>` (any case of "Bearer") into a viewer.
-pub fn bearer_viewer(value: Option<&str>, keys: &TokenKeys) -> Result<Viewer, AppError> {
+/// Reads `Bearer <token>` (any case of "Bearer") into the viewer it stands for
+/// now: the token must be valid, and its user and session must still stand.
+pub async fn bearer_viewer(value: Option<&str>, state: &HttpState) -> Result<Viewer, AppError> {
     let token = value
         .and_then(|value| value.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -109,7 +107,8 @@ pub fn bearer_viewer(value: Option<&str>, keys: &TokenKeys) -> Result<Viewer, Ap
         .ok_or(AppError::Unauthenticated(
             "the Authorization header must be `Bearer <accessToken>`",
         ))?;
-    keys.verify(token)
+    let claims = state.keys.verify(token)?;
+    state.services.authority.viewer(&claims).await
 }
 
 fn is_query(request: &async_graphql::Request) -> bool {

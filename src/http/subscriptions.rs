@@ -24,16 +24,18 @@ pub async fn ws(
 ) -> Response {
     let address = client_address(peer, &headers, &state.trusted_proxies);
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
-        let HttpState {
-            schema, services, keys, ..
-        } = state;
+        let schema = state.schema.clone();
         GraphQLWebSocket::new(socket, schema, protocol)
             .on_connection_init(move |payload| async move {
                 let viewer = match authorization(&payload) {
-                    Some(value) => Some(bearer_viewer(Some(value), &keys).map_err(async_graphql::Error::from)?),
+                    Some(value) => Some(
+                        bearer_viewer(Some(value), &state)
+                            .await
+                            .map_err(async_graphql::Error::from)?,
+                    ),
                     None => None,
                 };
-                Ok(services.request_data(viewer, address))
+                Ok(state.services.request_data(viewer, address))
             })
             .serve()
     })

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_graphql::{Data, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{
-    accounts::{self, AccountService, SessionService, loaders::UserLoader},
+    accounts::{self, AccountService, Authority, SessionService, loaders::UserLoader},
     auth::{ClientAddress, Viewer},
     calls::{
         self, CallService,
@@ -54,6 +54,8 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// Everything resolvers call, shared by all requests (each part is cheap to clone).
 #[derive(Clone)]
 pub struct Services {
+    /// Who a token stands for now (read from the database).
+    pub authority: Authority,
     pub accounts: AccountService,
     pub sessions: SessionService,
     pub numbers: NumberService,

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod attacks;
+mod authority;
 mod call_paging;
 mod calls;
 mod cli;
