@@ -25,12 +25,15 @@ pub const AUTHORITY_CACHE: Duration = Duration::from_secs(5);
 /// Answers remembered at most; past this the stale ones are dropped.
 const CACHE_ENTRIES: usize = 10_000;
 
+/// Answers by (user, session): the viewer, or `None` when it no longer stands; and when asked.
+type Answers = HashMap<(Uuid, Uuid), (Option<Viewer>, Instant)>;
+
 const ENDED: &str = "this session has ended or the account is deactivated; sign in again";
 
 #[derive(Clone)]
 pub struct Authority {
     db: DatabaseConnection,
-    cache: Arc<Mutex<HashMap<(Uuid, Uuid), (Option<Viewer>, Instant)>>>,
+    cache: Arc<Mutex<Answers>>,
 }
 
 impl Authority {
@@ -81,7 +84,7 @@ impl Authority {
         }))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(Uuid, Uuid), (Option<Viewer>, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Answers> {
         // A poisoned lock only means a panic mid-insert; the map is still usable.
         self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
