@@ -32,7 +32,8 @@ impl Username {
     }
 }
 
-/// 8–128 characters, and not the username in any case.
+/// 8–128 characters, not the username in any case, and not one of the 100,000
+/// most common passwords (the list the `passwords` crate ships, built into the binary).
 #[derive(Clone)]
 pub struct Password(String);
 
@@ -53,6 +54,12 @@ impl Password {
         }
         if input.eq_ignore_ascii_case(username.as_str()) {
             return Err(AppError::bad_input("password", "the password may not be the username"));
+        }
+        if passwords::analyzer::is_common_password(input) {
+            return Err(AppError::bad_input(
+                "password",
+                "that password is one of the 100,000 most common ones, the first an attacker tries; choose another",
+            ));
         }
         Ok(Password(input.to_owned()))
     }
@@ -101,6 +108,8 @@ mod tests {
         assert!(Password::parse("short", &alice).is_err());
         assert!(Password::parse(&"x".repeat(129), &alice).is_err());
         assert!(Password::parse("ALICE1234", &alice).is_err());
+        assert!(Password::parse("password123", &alice).is_err());
+        assert!(Password::parse("qwertyuiop", &alice).is_err());
     }
 
     #[test]

@@ -108,8 +108,31 @@ impl AccountService {
         let stored = user.as_ref().map(|user| user.password_hash.clone());
         let matched = passwords::verify(password.to_owned(), stored).await?;
         match user {
-            Some(user) if matched && user.is_active => Ok(user),
+            Some(user) if matched && user.is_active => {
+                if passwords::needs_rehash(&user.password_hash) {
+                    self.rehash(&user, password).await;
+                }
+                Ok(user)
+            }
             _ => Err(AppError::Unauthenticated(BAD_CREDENTIALS)),
+        }
+    }
+
+    /// Replaces a hash made with older parameters, now that the password is known.
+    /// A failure leaves the old hash, which still verifies: the sign-in goes ahead.
+    async fn rehash(&self, user: &users::Model, password: &str) {
+        let rehashed = match passwords::hash(password.to_owned()).await {
+            Ok(hash) => hash,
+            Err(error) => return tracing::warn!(?error, "could not rehash a password"),
+        };
+        let updated = users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(rehashed))
+            .filter(users::Column::Id.eq(user.id))
+            .filter(users::Column::PasswordHash.eq(user.password_hash.as_str()))
+            .exec(&self.db)
+            .await;
+        if let Err(error) = updated {
+            tracing::warn!(?error, "could not store a rehashed password");
         }
     }
 

@@ -1,10 +1,12 @@
-//! argon2id password hashing, run on the blocking pool so it never stalls the runtime.
+//! argon2id password hashing with OWASP's parameters (19 MiB, 2 passes, 1 lane),
+//! run on the blocking pool so it never stalls the runtime. A hash made with other
+//! parameters still verifies, and `needs_rehash` says to replace it.
 
 use std::sync::OnceLock;
 
 use anyhow::Context as _;
 use argon2::{
-    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::{SaltString, rand_core::OsRng},
 };
 use tokio::sync::Semaphore;
@@ -18,12 +20,36 @@ fn hashing_slots() -> &'static Semaphore {
     SLOTS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get() * 2)))
 }
 
+/// OWASP's password storage cheat sheet: argon2id, m = 19 MiB, t = 2, p = 1.
+const MEMORY_KIB: u32 = 19 * 1024;
+const PASSES: u32 = 2;
+const LANES: u32 = 1;
+
+fn hasher() -> Argon2<'static> {
+    // The constants are valid parameters; `Params::DEFAULT` (the same values) is the fallback.
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).unwrap_or(Params::DEFAULT);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Whether a stored hash was made with other parameters (or another algorithm)
+/// than today's, so it should be replaced the next time its password is known.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let number = |name: &str| parsed.params.get_decimal(name);
+    parsed.algorithm.as_str() != "argon2id"
+        || number("m") != Some(MEMORY_KIB)
+        || number("t") != Some(PASSES)
+        || number("p") != Some(LANES)
+}
+
 /// Hashes a password with argon2id and a fresh random salt (PHC string format).
 pub async fn hash(password: String) -> Result<String, AppError> {
     let _slot = hashing_slots().acquire().await.context("waiting for a hashing slot")?;
     let hashed = tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
+        hasher()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .map_err(|error| anyhow::anyhow!("hashing a password: {error}"))
@@ -43,7 +69,8 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
-        let matched = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        // The parameters come from the stored hash, so older hashes still verify.
+        let matched = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
         matched && known
     })
     .await
@@ -56,7 +83,7 @@ fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
+        hasher()
             .hash_password(salt.as_str().as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .unwrap_or_default()
@@ -75,6 +102,25 @@ mod tests {
         assert!(verify("correct horse".into(), Some(hashed.clone())).await.unwrap());
         assert!(!verify("wrong horse".into(), Some(hashed)).await.unwrap());
         assert!(!verify("anything".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_with_other_parameters_verify_and_ask_to_be_replaced() {
+        let salt = SaltString::generate(&mut OsRng);
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse", &salt)
+        .unwrap()
+        .to_string();
+        let current = hash("correct horse".into()).await.unwrap();
+
+        assert!(verify("correct horse".into(), Some(weak.clone())).await.unwrap());
+        assert!(needs_rehash(&weak));
+        assert!(!needs_rehash(&current));
+        assert!(needs_rehash("not a hash"));
     }
 
     #[test]

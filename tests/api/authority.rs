@@ -170,3 +170,58 @@ async fn a_rotated_out_secret_verifies_while_configured_and_never_signs() {
     assert_eq!(old_after.status, 401);
     assert_eq!(new_during.data("me")["username"], "alice");
 }
+
+#[tokio::test]
+async fn a_common_password_is_refused_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let register = "mutation($p: String!) { register(input: { username: \"carol\", password: $p }) { accessToken } }";
+
+    let common = app.gql(register, json!({ "p": "password123" })).await;
+    let sign_in = app
+        .gql(
+            crate::helpers::LOGIN,
+            json!({ "username": "carol", "password": "password123" }),
+        )
+        .await;
+
+    common.assert_error("BAD_USER_INPUT", Some("password"));
+    assert!(common.error_message().contains("most common"), "{}", common.body);
+    sign_in.assert_error("UNAUTHENTICATED", None);
+}
+
+#[tokio::test]
+async fn a_hash_made_with_weaker_parameters_is_replaced_at_sign_in() {
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version, password_hash::SaltString};
+    let app = TestApp::spawn().await;
+    app.signed_up("alice").await;
+    let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
+    let weak = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(8 * 1024, 1, 1, None).unwrap(),
+    )
+    .hash_password(b"alice-password", &salt)
+    .unwrap()
+    .to_string();
+    execute(
+        &app,
+        &format!("UPDATE users SET password_hash = '{weak}' WHERE username = 'alice'"),
+    )
+    .await;
+
+    let signed_in = app.logged_in("alice").await;
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT password_hash FROM users WHERE username = 'alice'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let stored: String = row.try_get("", "password_hash").unwrap();
+
+    assert!(!signed_in.access_token.is_empty());
+    assert!(stored.contains("m=19456,t=2,p=1"), "{stored}");
+    assert_ne!(stored, weak);
+}
