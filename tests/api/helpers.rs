@@ -1,6 +1,7 @@
 //! `TestApp`: the real server on a fresh database, plus helpers that read as sentences.
 
 mod database;
+mod pages;
 
 use std::sync::{
     Arc,
@@ -20,6 +21,7 @@ use switchboard::{
 use tokio::sync::oneshot;
 
 use database::{FreshDatabase, fresh_database};
+pub use pages::{Walk, edge_ids, ids_of_pages};
 
 /// Signs tokens in tests; long enough for the production rule.
 pub const TEST_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
