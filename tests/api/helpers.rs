@@ -227,6 +227,11 @@ impl<'a> TestUser<'a> {
             .unwrap_or_else(|| panic!("creating {phone_number} failed: {}", response.body))
             .to_owned()
     }
+
+    /// Releases the number `id`; the answer is the caller's to check.
+    pub async fn releases_number(&self, id: &str) -> GqlResponse {
+        self.gql(RELEASE_NUMBER, json!({ "id": id })).await
+    }
 }
 
 /// A GraphQL response with its HTTP status.
@@ -285,6 +290,7 @@ pub const LOGIN: &str =
     accessToken refreshToken tokenType expiresIn user { id username } } }";
 pub const CREATE_NUMBER: &str = "mutation($input: CreateVirtualNumberInput!) { createVirtualNumber(input: $input) {
     id phoneNumber friendlyName countryCode isActive owner { id username } } }";
+pub const RELEASE_NUMBER: &str = "mutation($id: ID!) { releaseVirtualNumber(id: $id) }";
 pub const VIRTUAL_NUMBER: &str = "query($id: ID!) { virtualNumber(id: $id) { id phoneNumber friendlyName isActive } }";
 pub const MY_NUMBERS: &str =
     "query($first: Int, $after: String, $last: Int, $before: String, $filter: VirtualNumberFilter) {
