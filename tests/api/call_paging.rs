@@ -5,7 +5,7 @@ use std::{collections::HashSet, sync::atomic::Ordering};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{CALL_LOGS, TestApp, TestUser};
+use crate::helpers::{CALL_LOGS, TestApp, TestUser, Walk, edge_ids, ids_of_pages};
 
 const NUMBER: &str = "+12015550123";
 const SECOND: &str = "+12015550124";
@@ -27,13 +27,7 @@ fn call(number: &str, own: &str, inbound: bool, status: &str, counterpart: &str,
 async fn ids(user: &TestUser<'_>, variables: Value) -> (Vec<String>, Value) {
     let response = user.gql(CALL_LOGS, variables).await;
     let connection = response.data("callLogs").clone();
-    let ids = connection["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
-        .collect();
-    (ids, connection)
+    (edge_ids(&connection), connection)
 }
 
 #[tokio::test]
@@ -89,12 +83,7 @@ async fn every_filter_narrows_alone_and_combined() {
             continue;
         }
         let connection = response.data("callLogs");
-        let found: Vec<String> = connection["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
-            .collect();
+        let found = edge_ids(connection);
         assert_eq!(found, expected, "filter {filter}");
         assert_eq!(connection["totalCount"], expected.len(), "filter {filter}");
     }
@@ -112,27 +101,8 @@ async fn a_hundred_and_twenty_logs_with_tied_start_times_page_both_ways_without_
             .await;
     }
 
-    let mut forward = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let (page, connection) = ids(&alice, json!({ "first": 25, "after": after })).await;
-        forward.extend(page);
-        if connection["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = connection["pageInfo"]["endCursor"].as_str().map(str::to_owned);
-    }
-    let mut backward: Vec<String> = Vec::new();
-    let mut before: Option<String> = None;
-    loop {
-        let (mut page, connection) = ids(&alice, json!({ "last": 25, "before": before })).await;
-        page.extend(backward);
-        backward = page;
-        if connection["pageInfo"]["hasPreviousPage"] == false {
-            break;
-        }
-        before = connection["pageInfo"]["startCursor"].as_str().map(str::to_owned);
-    }
+    let forward = ids_of_pages(&alice.walks_pages(CALL_LOGS, "callLogs", Walk::Forward(25)).await);
+    let backward = ids_of_pages(&alice.walks_pages(CALL_LOGS, "callLogs", Walk::Backward(25)).await);
     let (everything, _) = ids(&alice, json!({ "first": 100 })).await;
 
     assert_eq!(forward.len(), 120);

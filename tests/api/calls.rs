@@ -99,12 +99,7 @@ async fn inactive_and_released_numbers_take_no_new_calls() {
             json!({ "id": paused }),
         )
         .await;
-    alice
-        .gql(
-            "mutation($id: ID!) { releaseVirtualNumber(id: $id) }",
-            json!({ "id": released }),
-        )
-        .await;
+    alice.releases_number(&released).await;
 
     let to_paused = alice.gql(RECORD_CALL, json!({ "input": inbound(&paused) })).await;
     let mut released_call = inbound(&released);
@@ -202,12 +197,7 @@ async fn a_released_numbers_logs_stay_in_the_owners_history() {
     let bob = app.signed_up("bob").await;
     let number = alice.creates_number(NUMBER).await;
     alice.records_call(inbound(&number)).await;
-    alice
-        .gql(
-            "mutation($id: ID!) { releaseVirtualNumber(id: $id) }",
-            json!({ "id": number }),
-        )
-        .await;
+    alice.releases_number(&number).await;
     let bobs_number = bob.creates_number(NUMBER).await;
     bob.records_call(inbound(&bobs_number)).await;
 

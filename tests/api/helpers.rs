@@ -1,14 +1,14 @@
 //! `TestApp`: the real server on a fresh database, plus helpers that read as sentences.
 
-use std::{
-    io::Write,
-    sync::{
-        Arc, Once,
-        atomic::{AtomicUsize, Ordering},
-    },
+mod database;
+mod pages;
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
 };
 
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use switchboard::{
     accounts::{
@@ -20,6 +20,9 @@ use switchboard::{
 };
 use tokio::sync::oneshot;
 
+use database::{FreshDatabase, fresh_database};
+pub use pages::{Walk, edge_ids, ids_of_pages};
+
 /// Signs tokens in tests; long enough for the production rule.
 pub const TEST_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 
@@ -28,73 +31,7 @@ pub struct TestApp {
     pub database_url: String,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
-    _sqlite_dir: Option<tempfile::TempDir>,
-    _postgres: Option<PostgresDatabase>,
-}
-
-/// A PostgreSQL database made for one test and dropped after it.
-struct PostgresDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime; do the async work on a thread of its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(async {
-                let admin = Database::connect(&admin_url).await?;
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await?;
-                admin.close().await
-            })?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-        })
-        .join();
-    }
-}
-
-fn say_once_which_database(postgres: bool) {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Straight to stderr (not eprintln!), so the note shows past the test harness's capture.
-        let note = if postgres {
-            "note: TEST_DATABASE_URL is set: this suite runs on PostgreSQL\n"
-        } else {
-            "note: TEST_DATABASE_URL is not set: PostgreSQL runs SKIPPED; this suite runs on SQLite\n"
-        };
-        let _ = std::io::stderr().write_all(note.as_bytes());
-    });
-}
-
-/// A database URL for a brand-new, empty database.
-async fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<PostgresDatabase>) {
-    match std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) {
-        Some(admin_url) => {
-            say_once_which_database(true);
-            let name = format!("switchboard_test_{}", uuid::Uuid::now_v7().simple());
-            let admin = Database::connect(&admin_url)
-                .await
-                .expect("connecting to TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("creating a test database");
-            admin.close().await.expect("closing the admin connection");
-            let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
-            let url = format!("{base}/{name}");
-            (url, None, Some(PostgresDatabase { admin_url, name }))
-        }
-        None => {
-            say_once_which_database(false);
-            let dir = tempfile::tempdir().expect("making a temp dir");
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-            (url, Some(dir), None)
-        }
-    }
+    _database: FreshDatabase,
 }
 
 /// The configuration tests run with: a fresh database, any free port, a known secret.
@@ -140,8 +77,8 @@ impl TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             switchboard::telemetry::init(switchboard::config::LogFormat::Pretty);
         }
-        let (url, sqlite_dir, postgres) = fresh_database().await;
-        let mut config = test_config(&url);
+        let database = fresh_database().await;
+        let mut config = test_config(&database.url);
         tweak(&mut config);
         let mut db = switchboard::db::connect(&config.database_url, config.database_max_connections)
             .await
@@ -155,11 +92,10 @@ impl TestApp {
         }));
         TestApp {
             address,
-            database_url: url,
+            database_url: database.url.clone(),
             client: reqwest::Client::new(),
             shutdown: Some(shutdown),
-            _sqlite_dir: sqlite_dir,
-            _postgres: postgres,
+            _database: database,
         }
     }
 
@@ -291,6 +227,11 @@ impl<'a> TestUser<'a> {
             .unwrap_or_else(|| panic!("creating {phone_number} failed: {}", response.body))
             .to_owned()
     }
+
+    /// Releases the number `id`; the answer is the caller's to check.
+    pub async fn releases_number(&self, id: &str) -> GqlResponse {
+        self.gql(RELEASE_NUMBER, json!({ "id": id })).await
+    }
 }
 
 /// A GraphQL response with its HTTP status.
@@ -349,6 +290,7 @@ pub const LOGIN: &str =
     accessToken refreshToken tokenType expiresIn user { id username } } }";
 pub const CREATE_NUMBER: &str = "mutation($input: CreateVirtualNumberInput!) { createVirtualNumber(input: $input) {
     id phoneNumber friendlyName countryCode isActive owner { id username } } }";
+pub const RELEASE_NUMBER: &str = "mutation($id: ID!) { releaseVirtualNumber(id: $id) }";
 pub const VIRTUAL_NUMBER: &str = "query($id: ID!) { virtualNumber(id: $id) { id phoneNumber friendlyName isActive } }";
 pub const MY_NUMBERS: &str =
     "query($first: Int, $after: String, $last: Int, $before: String, $filter: VirtualNumberFilter) {

@@ -19,22 +19,105 @@ async fn health_readiness_and_the_playground_answer() {
         .await
         .unwrap();
     let request_id = health.headers().get("x-request-id").cloned();
+    let page_type = content_type(&page);
     let page_text = page.text().await.unwrap();
-    let asset = client
-        .get(format!("{}/graphql/assets/graphiql.min.js", app.address))
-        .send()
-        .await
-        .unwrap();
 
     assert_eq!(health.status(), 200);
     assert!(request_id.is_some(), "every response carries x-request-id");
     assert_eq!(ready.status(), 200);
     assert!(
-        page_text.contains("/graphql/assets/"),
-        "the playground loads its own assets"
+        page_type.starts_with("text/html"),
+        "the playground is a page: {page_type}"
     );
     assert!(!page_text.contains("cdn"), "no CDN");
-    assert_eq!(asset.status(), 200);
+}
+
+#[tokio::test]
+async fn every_asset_the_playground_references_is_served_with_its_type() {
+    let app = TestApp::spawn().await;
+    let page = app
+        .client()
+        .get(format!("{}/graphql", app.address))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let assets = referenced_assets(&page.text().await.unwrap());
+
+    let mut served = Vec::new();
+    for (path, expected_type) in &assets {
+        let response = app.client().get(format!("{}{path}", app.address)).send().await.unwrap();
+        let status = response.status();
+        let served_type = content_type(&response);
+        let body = response.bytes().await.unwrap();
+        served.push((path, expected_type, status, served_type, body.len()));
+    }
+
+    let loads = |name: &str, kind: &str| {
+        assets
+            .iter()
+            .any(|(path, expected_type)| path.contains(name) && *expected_type == kind)
+    };
+    assert!(loads("graphiql", "text/javascript"), "the GraphiQL script: {assets:?}");
+    assert!(loads("graphiql", "text/css"), "the GraphiQL stylesheet: {assets:?}");
+    for (path, expected_type, status, served_type, length) in served {
+        assert!(path.starts_with("/graphql/assets/"), "{path} comes from this server");
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            served_type.starts_with(expected_type),
+            "{path} is served as {served_type}"
+        );
+        assert!(length > 1024, "{path} has a real body, not {length} bytes");
+    }
+}
+
+/// The `Content-Type` header, or "" when there is none.
+fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Every `<script src>` and `<link href>` in `html`, with the content type it
+/// must be served as (scripts JavaScript, stylesheets CSS, other links anything).
+/// Inline `data:` URLs (the empty favicon) load nothing and are left out.
+fn referenced_assets(html: &str) -> Vec<(String, &'static str)> {
+    // ASCII lowercasing keeps byte offsets, so tags found in `lower` cut `html`.
+    let lower = html.to_ascii_lowercase();
+    let mut assets = Vec::new();
+    for (tag, attribute) in [("<script", "src"), ("<link", "href")] {
+        for (start, _) in lower.match_indices(tag) {
+            let end = start + lower[start..].find('>').expect("a closed tag");
+            let (element, element_lower) = (&html[start..end], &lower[start..end]);
+            let Some(reference) = attribute_value(element, element_lower, attribute) else {
+                continue;
+            };
+            let expected_type = match (tag, attribute_value(element, element_lower, "rel")) {
+                ("<script", _) => "text/javascript",
+                (_, Some(rel)) if rel.eq_ignore_ascii_case("stylesheet") => "text/css",
+                _ => "",
+            };
+            if !reference.starts_with("data:") {
+                assets.push((reference.to_owned(), expected_type));
+            }
+        }
+    }
+    assets
+}
+
+/// The value of attribute `name` in one tag (`lower` is the tag lowercased), quoted or not.
+fn attribute_value<'a>(element: &'a str, lower: &str, name: &str) -> Option<&'a str> {
+    let (at, _) = lower
+        .match_indices(&format!("{name}="))
+        .find(|(at, _)| lower[..*at].ends_with(char::is_whitespace))?;
+    let value = &element[at + name.len() + 1..];
+    match value.chars().next()? {
+        quote @ ('"' | '\'') => value[1..].split(quote).next(),
+        _ => value.split(char::is_whitespace).next(),
+    }
 }
 
 #[tokio::test]

@@ -3,11 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{CREATE_NUMBER, MY_NUMBERS, TestApp, VIRTUAL_NUMBER};
+use crate::helpers::{CREATE_NUMBER, MY_NUMBERS, RELEASE_NUMBER, TestApp, VIRTUAL_NUMBER};
 
 const UPDATE: &str = "mutation($id: ID!, $input: UpdateVirtualNumberInput!) {
     updateVirtualNumber(id: $id, input: $input) { id friendlyName isActive } }";
-const RELEASE: &str = "mutation($id: ID!) { releaseVirtualNumber(id: $id) }";
 const NODE: &str =
     "query($id: ID!) { node(id: $id) { id ... on VirtualNumber { phoneNumber } ... on User { username } } }";
 
@@ -136,7 +135,7 @@ async fn someone_elses_number_answers_exactly_as_a_missing_one() {
     let bob = app.signed_up("bob").await;
     let number = alice.creates_number("+1 201 555 0123").await;
     let missing = bob.creates_number("+1 201 555 0199").await;
-    bob.gql(RELEASE, json!({ "id": missing })).await;
+    bob.releases_number(&missing).await;
 
     for id in [&number, &missing] {
         let lookup = bob.gql(VIRTUAL_NUMBER, json!({ "id": id })).await;
@@ -144,7 +143,7 @@ async fn someone_elses_number_answers_exactly_as_a_missing_one() {
         let update = bob
             .gql(UPDATE, json!({ "id": id, "input": { "friendlyName": "mine now" } }))
             .await;
-        let release = bob.gql(RELEASE, json!({ "id": id })).await;
+        let release = bob.releases_number(id).await;
         assert_eq!(lookup.data("virtualNumber"), &Value::Null);
         assert_eq!(node.data("node"), &Value::Null);
         update.assert_error("NOT_FOUND", None);
@@ -216,7 +215,7 @@ async fn a_released_number_disappears_and_can_be_taken_by_someone_else() {
     let bob = app.signed_up("bob").await;
     let number = alice.creates_number("+12015550123").await;
 
-    let released = alice.gql(RELEASE, json!({ "id": number })).await;
+    let released = alice.releases_number(&number).await;
     let lookup = alice.gql(VIRTUAL_NUMBER, json!({ "id": number })).await;
     let listed = alice.gql(MY_NUMBERS, json!({})).await;
     let taken = bob
@@ -302,7 +301,7 @@ async fn updates_and_releases_refuse_bad_input_and_anonymous_callers() {
     let anonymous_update = app
         .gql(UPDATE, json!({ "id": number, "input": { "isActive": false } }))
         .await;
-    let anonymous_release = app.gql(RELEASE, json!({ "id": number })).await;
+    let anonymous_release = app.gql(RELEASE_NUMBER, json!({ "id": number })).await;
     let anonymous_lookup = app.gql(VIRTUAL_NUMBER, json!({ "id": number })).await;
 
     too_long.assert_error("BAD_USER_INPUT", Some("friendlyName"));

@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{MY_NUMBERS, TestApp, TestUser};
+use crate::helpers::{MY_NUMBERS, TestApp, TestUser, Walk, ids_of_pages};
 
 /// Creates `count` numbers and returns their ids in creation order.
 async fn numbers_for(user: &TestUser<'_>, count: usize) -> Vec<String> {
@@ -16,55 +16,30 @@ async fn numbers_for(user: &TestUser<'_>, count: usize) -> Vec<String> {
     ids
 }
 
-fn ids_of(connection: &Value) -> Vec<String> {
-    connection["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|edge| edge["node"]["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn forty_five_numbers_page_forward_and_backward_with_no_gaps_or_repeats() {
     let app = TestApp::spawn().await;
     let alice = app.signed_up("alice").await;
     let created = numbers_for(&alice, 45).await;
 
-    let mut forward = Vec::new();
-    let mut after: Option<String> = None;
-    let mut pages = Vec::new();
-    loop {
-        let response = alice.gql(MY_NUMBERS, json!({ "first": 10, "after": after })).await;
-        let connection = response.data("myVirtualNumbers").clone();
-        forward.extend(ids_of(&connection));
-        pages.push(connection["pageInfo"].clone());
-        assert_eq!(connection["totalCount"], 45);
-        if connection["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = connection["pageInfo"]["endCursor"].as_str().map(str::to_owned);
-    }
-    let mut backward = Vec::new();
-    let mut before: Option<String> = None;
-    loop {
-        let response = alice.gql(MY_NUMBERS, json!({ "last": 10, "before": before })).await;
-        let connection = response.data("myVirtualNumbers").clone();
-        let mut page = ids_of(&connection);
-        page.extend(backward);
-        backward = page;
-        if connection["pageInfo"]["hasPreviousPage"] == false {
-            break;
-        }
-        before = connection["pageInfo"]["startCursor"].as_str().map(str::to_owned);
-    }
+    let forward_pages = alice
+        .walks_pages(MY_NUMBERS, "myVirtualNumbers", Walk::Forward(10))
+        .await;
+    let backward_pages = alice
+        .walks_pages(MY_NUMBERS, "myVirtualNumbers", Walk::Backward(10))
+        .await;
 
+    let forward = ids_of_pages(&forward_pages);
+    let backward = ids_of_pages(&backward_pages);
     assert_eq!(forward, created, "forward paging is creation order, oldest first");
     assert_eq!(backward, created, "backward paging covers the same list");
     assert_eq!(forward.iter().collect::<HashSet<_>>().len(), 45);
-    assert_eq!(pages.len(), 5);
-    assert_eq!(pages[0]["hasPreviousPage"], false);
-    assert_eq!(pages[4]["hasNextPage"], false);
+    for page in &forward_pages {
+        assert_eq!(page["totalCount"], 45);
+    }
+    assert_eq!(forward_pages.len(), 5);
+    assert_eq!(forward_pages[0]["pageInfo"]["hasPreviousPage"], false);
+    assert_eq!(forward_pages[4]["pageInfo"]["hasNextPage"], false);
 }
 
 #[tokio::test]
