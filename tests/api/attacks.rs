@@ -492,3 +492,23 @@ async fn other_users_stay_served_while_attacks_are_refused() {
         "slowest answer {slowest:?}"
     );
 }
+
+#[tokio::test]
+async fn sign_in_limits_hold_across_instances_sharing_a_database() {
+    let first = TestApp::spawn_with(|config| config.login_attempts_per_minute = 4).await;
+    let second = first.spawn_beside(|config| config.login_attempts_per_minute = 4).await;
+    first.signed_up("alice").await;
+    clear_of_a_minute_boundary().await;
+
+    let mut codes = Vec::new();
+    for attempt in 0..6 {
+        let instance = if attempt % 2 == 0 { &first } else { &second };
+        let response = instance
+            .gql(LOGIN, json!({ "username": "alice", "password": "wrong-password" }))
+            .await;
+        codes.push(response.error_code().unwrap_or("none").to_owned());
+    }
+
+    assert_eq!(codes[..4], vec!["UNAUTHENTICATED"; 4]);
+    assert_eq!(codes[4..], vec!["RATE_LIMITED"; 2]);
+}

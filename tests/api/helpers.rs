@@ -31,7 +31,8 @@ pub struct TestApp {
     pub database_url: String,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
-    _database: FreshDatabase,
+    /// The database this app made (and drops); `None` for a second instance beside another.
+    _database: Option<FreshDatabase>,
 }
 
 /// The configuration tests run with: a fresh database, any free port, a known secret.
@@ -73,12 +74,26 @@ impl TestApp {
         (app, statements)
     }
 
+    /// A second instance on this app's database, as behind a load balancer.
+    pub async fn spawn_beside(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::start(self.database_url.clone(), None, tweak, |_| {}).await
+    }
+
     async fn spawn_on(tweak: impl FnOnce(&mut Config), instrument: impl FnOnce(&mut DatabaseConnection)) -> TestApp {
+        let database = fresh_database().await;
+        Self::start(database.url.clone(), Some(database), tweak, instrument).await
+    }
+
+    async fn start(
+        url: String,
+        database: Option<FreshDatabase>,
+        tweak: impl FnOnce(&mut Config),
+        instrument: impl FnOnce(&mut DatabaseConnection),
+    ) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             switchboard::telemetry::init(switchboard::config::LogFormat::Pretty);
         }
-        let database = fresh_database().await;
-        let mut config = test_config(&database.url);
+        let mut config = test_config(&url);
         tweak(&mut config);
         let mut db = switchboard::db::connect(&config.database_url, config.database_max_connections)
             .await
@@ -92,7 +107,7 @@ impl TestApp {
         }));
         TestApp {
             address,
-            database_url: database.url.clone(),
+            database_url: url,
             client: reqwest::Client::new(),
             shutdown: Some(shutdown),
             _database: database,
