@@ -24,7 +24,12 @@ pub struct App {
     db: DatabaseConnection,
     /// The PostgreSQL `LISTEN` task behind subscriptions, stopped at shutdown.
     event_listener: Option<JoinHandle<()>>,
+    /// The hourly sweep of expired and ended sessions, stopped at shutdown.
+    sweeper: JoinHandle<()>,
 }
+
+/// How often old sessions and refresh tokens are swept.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl App {
     /// Connects, migrates and binds; the server is not yet answering.
@@ -39,11 +44,18 @@ impl App {
         let (events, event_listener) = CallEvents::start(db.clone())
             .await
             .context("listening for call events")?;
-        let router = http::router(HttpState::new(
-            services(config, db.clone(), events)?,
-            db.clone(),
-            config,
-        )?);
+        let services = services(config, db.clone(), events)?;
+        let sessions = services.sessions.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut every = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(error) = sessions.sweep().await {
+                    tracing::warn!(?error, "could not sweep old sessions");
+                }
+            }
+        });
+        let router = http::router(HttpState::new(services, db.clone(), config)?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -52,6 +64,7 @@ impl App {
             router,
             db,
             event_listener,
+            sweeper,
         })
     }
 
@@ -70,6 +83,7 @@ impl App {
         if let Some(listener) = self.event_listener {
             listener.abort();
         }
+        self.sweeper.abort();
         self.db.close().await.context("closing the database pool")?;
         tracing::info!("switchboard stopped");
         Ok(())

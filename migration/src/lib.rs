@@ -11,6 +11,7 @@ mod m20261125_000004_create_refresh_tokens;
 mod m20261125_000005_index_call_stats;
 mod m20261126_000006_fold_friendly_names;
 mod m20261126_000007_create_rate_limits;
+mod m20261126_000008_create_sessions;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_index_call_stats::Migration),
             Box::new(m20261126_000006_fold_friendly_names::Migration),
             Box::new(m20261126_000007_create_rate_limits::Migration),
+            Box::new(m20261126_000008_create_sessions::Migration),
         ]
     }
 }

@@ -10,12 +10,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sea_orm::{DatabaseConnection, PaginatorTrait, QueryFilter, prelude::*};
+use sea_orm::{DatabaseConnection, PaginatorTrait, QueryFilter, prelude::*, sea_query::Expr};
 use uuid::Uuid;
 
 use crate::{
     auth::{Viewer, tokens::TokenClaims},
-    entity::{self, refresh_tokens, users},
+    entity::{self, refresh_tokens, sessions, users},
     error::AppError,
 };
 
@@ -78,9 +78,21 @@ impl Authority {
             .filter(refresh_tokens::Column::ExpiresAt.gt(entity::now()))
             .count(&self.db)
             .await?;
-        Ok((live > 0).then_some(Viewer {
+        if live == 0 {
+            return Ok(None);
+        }
+        // "Last used", to a minute: at most one write a minute per session.
+        let now = entity::now();
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::LastUsedAt, Expr::value(now))
+            .filter(sessions::Column::Id.eq(claims.session_id))
+            .filter(sessions::Column::LastUsedAt.lt(now - chrono::TimeDelta::minutes(1)))
+            .exec(&self.db)
+            .await?;
+        Ok(Some(Viewer {
             user_id: user.id,
             is_staff: user.is_staff,
+            session: Some(claims.session_id),
         }))
     }
 

@@ -4,11 +4,11 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
-    AccountService, NewAccount, Session, SessionService,
+    AccountService, NewAccount, Session, SessionOrigin, SessionService,
     credentials::{Email, Password, Username},
 };
 use crate::{
-    auth::{ClientAddress, Viewer},
+    auth::{ClientAddress, UserAgent, Viewer},
     entity::users,
     error::AppError,
     graphql::{
@@ -96,12 +96,21 @@ pub struct AuthPayload {
     user: User,
 }
 
+/// Where this request came from, recorded with a session it starts.
+fn origin(ctx: &Context<'_>) -> Result<SessionOrigin, AppError> {
+    Ok(SessionOrigin {
+        client_address: Some(ctx.service::<ClientAddress>()?.0.to_string()),
+        user_agent: ctx.service::<UserAgent>()?.0.clone(),
+    })
+}
+
 /// The payload of a new session; the rest of the request acts as its user, so
 /// that `user { virtualNumbers { … } }` in the same payload resolves.
 fn signed_in(ctx: &Context<'_>, session: Session) -> Result<AuthPayload, AppError> {
     ctx.identity()?.signed_in(Viewer {
         user_id: session.user.id,
         is_staff: session.user.is_staff,
+        session: Some(session.session_id),
     });
     Ok(AuthPayload {
         access_token: session.access_token,
@@ -169,7 +178,7 @@ impl AccountMutation {
         };
         let address = ctx.service::<ClientAddress>()?.0;
         let user = ctx.service::<AccountService>()?.register(account, address).await?;
-        let session = ctx.service::<SessionService>()?.start(user).await?;
+        let session = ctx.service::<SessionService>()?.start(user, origin(ctx)?).await?;
         signed_in(ctx, session)
     }
 
@@ -180,7 +189,7 @@ impl AccountMutation {
             .service::<AccountService>()?
             .authenticate(&username, &password, address)
             .await?;
-        let session = ctx.service::<SessionService>()?.start(user).await?;
+        let session = ctx.service::<SessionService>()?.start(user, origin(ctx)?).await?;
         signed_in(ctx, session)
     }
 

@@ -7,10 +7,12 @@ pub mod authority;
 pub mod credentials;
 pub mod graphql;
 pub mod loaders;
+pub mod manage;
 pub mod service;
+pub mod session_admin;
 pub mod sessions;
 
 pub use attempts::AttemptLimits;
 pub use authority::Authority;
-pub use service::{AccountService, NewAccount};
-pub use sessions::{Session, SessionService};
+pub use service::{AccountService, NewAccount, ProfileChanges};
+pub use sessions::{Session, SessionOrigin, SessionService};

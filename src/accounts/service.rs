@@ -21,6 +21,13 @@ use crate::{
     numbers::E164,
 };
 
+/// Changes to a user's own profile; `None` leaves a field, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
+    pub email: Option<Option<Email>>,
+    pub contact_number: Option<Option<E164>>,
+}
+
 /// What it takes to open an account; every part already validated.
 #[derive(Debug)]
 pub struct NewAccount {
@@ -164,5 +171,78 @@ impl AccountService {
             .filter(users::Column::Id.is_in(visible))
             .all(&self.db)
             .await?)
+    }
+
+    /// Changes the viewer's password after checking the current one (counted as a
+    /// sign-in attempt from `address`). The caller ends the other sessions.
+    pub async fn change_password(
+        &self,
+        viewer: &Viewer,
+        current: &str,
+        new: &str,
+        address: IpAddr,
+    ) -> Result<(), AppError> {
+        let user = self.me(viewer).await?;
+        self.attempts.sign_in(address, &user.username).await?;
+        if !passwords::verify(current.to_owned(), Some(user.password_hash.clone())).await? {
+            return Err(AppError::bad_input("currentPassword", "the current password is wrong"));
+        }
+        let username = Username::parse(&user.username)?;
+        let password = Password::parse(new, &username).map_err(|error| match error {
+            AppError::BadInput { message, .. } => AppError::bad_input("newPassword", message),
+            other => other,
+        })?;
+        let hashed = passwords::hash(password.into_inner()).await?;
+        users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(hashed))
+            .col_expr(users::Column::UpdatedAt, Expr::value(entity::now()))
+            .filter(users::Column::Id.eq(user.id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes the viewer's email and contact number; `Some(None)` clears one.
+    pub async fn update_me(&self, viewer: &Viewer, changes: ProfileChanges) -> Result<users::Model, AppError> {
+        let user = self.me(viewer).await?;
+        let mut update = users::Entity::update_many()
+            .col_expr(users::Column::UpdatedAt, Expr::value(entity::now()))
+            .filter(users::Column::Id.eq(user.id))
+            .filter(users::Column::IsActive.eq(true));
+        if let Some(email) = changes.email {
+            update = update.col_expr(users::Column::Email, Expr::value(email.map(Email::into_inner)));
+        }
+        if let Some(number) = changes.contact_number {
+            update = update.col_expr(
+                users::Column::ContactNumber,
+                Expr::value(number.map(|number| number.as_str().to_owned())),
+            );
+        }
+        update
+            .exec_with_returning(&self.db)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::Unauthenticated(
+                "this account no longer exists or is deactivated",
+            ))
+    }
+
+    /// Deactivates the viewer's account after checking the password: they can no
+    /// longer sign in and every path refuses their tokens. The caller releases their
+    /// numbers and ends their sessions; call logs stay for the record.
+    pub async fn deactivate(&self, viewer: &Viewer, password: &str, address: IpAddr) -> Result<users::Model, AppError> {
+        let user = self.me(viewer).await?;
+        self.attempts.sign_in(address, &user.username).await?;
+        if !passwords::verify(password.to_owned(), Some(user.password_hash.clone())).await? {
+            return Err(AppError::bad_input("password", "the password is wrong"));
+        }
+        users::Entity::update_many()
+            .col_expr(users::Column::IsActive, Expr::value(false))
+            .col_expr(users::Column::UpdatedAt, Expr::value(entity::now()))
+            .filter(users::Column::Id.eq(user.id))
+            .exec(&self.db)
+            .await?;
+        Ok(user)
     }
 }

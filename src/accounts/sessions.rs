@@ -16,16 +16,26 @@ use uuid::Uuid;
 
 use crate::{
     auth::tokens::TokenKeys,
-    entity::{self, refresh_tokens, users},
+    entity::{self, refresh_tokens, sessions, users},
     error::{AppError, Context as _},
 };
 
 /// What a successful sign-in or refresh hands the client.
 pub struct Session {
+    /// The session's id (its refresh-token family).
+    pub session_id: Uuid,
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: i64,
     pub user: users::Model,
+}
+
+/// Where a sign-in came from, so the user can recognise the session later.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOrigin {
+    pub client_address: Option<String>,
+    /// Cut to 256 characters.
+    pub user_agent: Option<String>,
 }
 
 #[derive(Clone)]
@@ -54,14 +64,31 @@ impl SessionService {
 
     /// Starts a new session (a new refresh-token family) for a signed-in user, and
     /// forgets that user's expired refresh tokens so the table does not grow forever.
-    pub async fn start(&self, user: users::Model) -> Result<Session, AppError> {
+    pub async fn start(&self, user: users::Model, origin: SessionOrigin) -> Result<Session, AppError> {
         refresh_tokens::Entity::delete_many()
             .filter(refresh_tokens::Column::UserId.eq(user.id))
             .filter(refresh_tokens::Column::ExpiresAt.lt(entity::now()))
             .exec(&self.db)
             .await
             .context("deleting expired refresh tokens")?;
-        self.issue(&self.db, user, Uuid::now_v7()).await
+        let now = entity::now();
+        let session_id = Uuid::now_v7();
+        let transaction = self.db.begin().await.context("starting a session")?;
+        sessions::ActiveModel {
+            id: Set(session_id),
+            user_id: Set(user.id),
+            created_at: Set(now),
+            last_used_at: Set(now),
+            client_address: Set(origin.client_address),
+            user_agent: Set(origin.user_agent.map(|agent| agent.chars().take(256).collect())),
+            ended_at: Set(None),
+        }
+        .insert(&transaction)
+        .await
+        .context("recording a session")?;
+        let session = self.issue(&transaction, user, session_id).await?;
+        transaction.commit().await.context("committing a new session")?;
+        Ok(session)
     }
 
     /// Trades a live refresh token for a new session in the same family.
@@ -104,6 +131,12 @@ impl SessionService {
         // leaves the presented token usable.
         let transaction = self.db.begin().await.context("starting a refresh-token rotation")?;
         let session = self.issue(&transaction, user, token.family_id).await?;
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::LastUsedAt, Expr::value(entity::now()))
+            .filter(sessions::Column::Id.eq(token.family_id))
+            .exec(&transaction)
+            .await
+            .context("noting a session's use")?;
         let claimed = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::ReplacedAt, Expr::value(entity::now()))
             .filter(refresh_tokens::Column::Id.eq(token.id))
@@ -164,15 +197,29 @@ impl SessionService {
         }
     }
 
-    async fn revoke_family(&self, family_id: Uuid) -> Result<(), AppError> {
+    /// Ends a session: its refresh tokens are revoked (so its access tokens stop
+    /// working too, see `Authority`) and it is marked ended.
+    pub(super) async fn revoke_family(&self, family_id: Uuid) -> Result<(), AppError> {
+        let now = entity::now();
         refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(entity::now()))
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
             .filter(refresh_tokens::Column::FamilyId.eq(family_id))
             .filter(refresh_tokens::Column::RevokedAt.is_null())
             .exec(&self.db)
             .await
             .context("revoking a refresh-token family")?;
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::EndedAt, Expr::value(now))
+            .filter(sessions::Column::Id.eq(family_id))
+            .filter(sessions::Column::EndedAt.is_null())
+            .exec(&self.db)
+            .await
+            .context("marking a session ended")?;
         Ok(())
+    }
+
+    pub(super) fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     async fn issue(&self, db: &impl ConnectionTrait, user: users::Model, family_id: Uuid) -> Result<Session, AppError> {
@@ -196,6 +243,7 @@ impl SessionService {
         .await
         .context("storing a refresh token")?;
         Ok(Session {
+            session_id: family_id,
             access_token: access.token,
             refresh_token,
             expires_in: access.expires_in,

@@ -14,11 +14,17 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddress(pub IpAddr);
 
+/// The `User-Agent` a request came with, if any (recorded with new sessions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserAgent(pub Option<String>);
+
 /// The signed-in user a request acts for, taken from its access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Viewer {
     pub user_id: Uuid,
     pub is_staff: bool,
+    /// The session the request's token belongs to (none for work the server does itself).
+    pub session: Option<Uuid>,
 }
 
 impl Viewer {

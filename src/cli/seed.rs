@@ -101,6 +101,7 @@ pub async fn seed_demo(db: &DatabaseConnection, options: SeedOptions) -> anyhow:
         let viewer = Viewer {
             user_id: user.id,
             is_staff: false,
+            session: None,
         };
         let mut taken = Vec::new();
         let mut attempts = 0;

@@ -12,6 +12,8 @@ pub enum NodeType {
     User,
     VirtualNumber,
     CallLog,
+    /// Not a `Node` (`node(id)` answers `null`), but its id is opaque all the same.
+    Session,
 }
 
 impl NodeType {
@@ -20,13 +22,19 @@ impl NodeType {
             NodeType::User => "User",
             NodeType::VirtualNumber => "VirtualNumber",
             NodeType::CallLog => "CallLog",
+            NodeType::Session => "Session",
         }
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        [NodeType::User, NodeType::VirtualNumber, NodeType::CallLog]
-            .into_iter()
-            .find(|kind| kind.name() == name)
+        [
+            NodeType::User,
+            NodeType::VirtualNumber,
+            NodeType::CallLog,
+            NodeType::Session,
+        ]
+        .into_iter()
+        .find(|kind| kind.name() == name)
     }
 }
 

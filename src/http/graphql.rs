@@ -12,7 +12,10 @@ use axum::{
 };
 
 use super::{HttpState, client::client_address, playground};
-use crate::{auth::Viewer, error::AppError};
+use crate::{
+    auth::{UserAgent, Viewer},
+    error::AppError,
+};
 
 /// `POST /graphql`: queries and mutations as JSON.
 pub async fn post(
@@ -72,7 +75,7 @@ async fn execute(
     // Loaders are made per request: each answers only what this request's viewer may see.
     let mut request = request;
     let address = client_address(peer, headers, &state.trusted_proxies);
-    request.data = state.services.request_data(viewer, address);
+    request.data = state.services.request_data(viewer, address, user_agent(headers));
     let mut response = state.schema.execute(request).await;
     let (status, retry_after) = label_errors(&mut response);
     for error in &response.errors {
@@ -86,6 +89,16 @@ async fn execute(
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     http
+}
+
+/// The request's `User-Agent`, if it is text.
+pub fn user_agent(headers: &HeaderMap) -> UserAgent {
+    UserAgent(
+        headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(256).collect()),
+    )
 }
 
 /// The viewer named by `Authorization: Bearer …`: none without the header; a

@@ -13,7 +13,11 @@ use axum::{
 };
 use serde_json::Value;
 
-use super::{HttpState, client::client_address, graphql::bearer_viewer};
+use super::{
+    HttpState,
+    client::client_address,
+    graphql::{bearer_viewer, user_agent},
+};
 
 pub async fn ws(
     State(state): State<HttpState>,
@@ -23,6 +27,7 @@ pub async fn ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let address = client_address(peer, &headers, &state.trusted_proxies);
+    let agent = user_agent(&headers);
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
         let schema = state.schema.clone();
         GraphQLWebSocket::new(socket, schema, protocol)
@@ -35,7 +40,7 @@ pub async fn ws(
                     ),
                     None => None,
                 };
-                Ok(state.services.request_data(viewer, address))
+                Ok(state.services.request_data(viewer, address, agent))
             })
             .serve()
     })

@@ -245,6 +245,24 @@ impl NumberService {
         }
         Ok(true)
     }
+
+    /// Releases every number `owner_id` holds (when their account is deactivated),
+    /// and says how many. Their call logs stay in the owner's history.
+    pub async fn release_all_of(&self, viewer: &Viewer, owner_id: Uuid) -> Result<u64, AppError> {
+        if !viewer.may_act_for(owner_id) {
+            return Err(AppError::Forbidden("only staff may release another user's numbers"));
+        }
+        let now = entity::now();
+        let released = virtual_numbers::Entity::update_many()
+            .col_expr(Column::ReleasedAt, Expr::value(now))
+            .col_expr(Column::IsActive, Expr::value(false))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::OwnerId.eq(owner_id))
+            .filter(Column::ReleasedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(released.rows_affected)
+    }
 }
 
 /// `%text%` for LIKE, with the wildcard characters in `text` taken literally.

@@ -11,7 +11,7 @@ use async_graphql::{Data, MergedObject, MergedSubscription, Schema, SchemaBuilde
 
 use crate::{
     accounts::{self, AccountService, Authority, SessionService, loaders::UserLoader},
-    auth::{ClientAddress, Viewer},
+    auth::{ClientAddress, UserAgent, Viewer},
     calls::{
         self, CallService,
         loaders::{CallCountLoader, CallLoader, CallPageLoader},
@@ -32,6 +32,7 @@ use crate::{
 #[derive(MergedObject, Default)]
 pub struct Query(
     accounts::graphql::AccountQuery,
+    accounts::manage::ManageQuery,
     numbers::graphql::NumberQuery,
     calls::graphql::CallQuery,
     calls::graphql::StatsQuery,
@@ -41,6 +42,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     accounts::graphql::AccountMutation,
+    accounts::manage::ManageMutation,
     numbers::graphql::NumberMutation,
     calls::graphql::CallMutation,
 );
@@ -67,10 +69,11 @@ pub struct Services {
 impl Services {
     /// What one request carries: who it acts for, and fresh loaders that answer
     /// only what that viewer may see (never shared: each captures its request's identity).
-    pub fn request_data(&self, viewer: Option<Viewer>, address: ClientAddress) -> Data {
+    pub fn request_data(&self, viewer: Option<Viewer>, address: ClientAddress, agent: UserAgent) -> Data {
         let identity = Identity::new(viewer);
         let mut data = Data::default();
         data.insert(address);
+        data.insert(agent);
         data.insert(loader(UserLoader {
             accounts: self.accounts.clone(),
             identity: identity.clone(),

@@ -54,6 +54,7 @@ impl NodeQuery {
                 .await
                 .map_err(unshare)?
                 .map(|log| Node::CallLog(log.into())),
+            NodeType::Session => None,
         })
     }
 }

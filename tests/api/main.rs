@@ -10,6 +10,7 @@ mod cli;
 mod edges;
 mod helpers;
 mod lifecycle;
+mod manage;
 mod numbers;
 mod paging;
 mod schema;
