@@ -76,8 +76,8 @@ impl MigrationTrait for Migration {
             .get_connection()
             .execute_unprepared(
                 "INSERT INTO sessions (id, user_id, created_at, last_used_at) \
-                 SELECT family_id, MIN(user_id), MIN(created_at), MAX(created_at) \
-                 FROM refresh_tokens GROUP BY family_id",
+                 SELECT family_id, user_id, MIN(created_at), MAX(created_at) \
+                 FROM refresh_tokens GROUP BY family_id, user_id",
             )
             .await?;
         Ok(())
