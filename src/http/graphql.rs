@@ -161,6 +161,19 @@ pub fn refuse(status: StatusCode, error: AppError) -> Response {
 /// which can be a megabyte long.
 const MAX_MESSAGE_CHARS: usize = 500;
 
+/// Gives a code to an error async-graphql raised itself (syntax, validation:
+/// `BAD_USER_INPUT`), and shortens a message that quotes huge input.
+pub fn label(error: &mut async_graphql::ServerError) {
+    if let Some((cut, _)) = error.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        error.message.truncate(cut);
+        error.message.push('…');
+    }
+    let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", "BAD_USER_INPUT");
+    }
+}
+
 /// Gives a code to the errors async-graphql raises itself (syntax, validation),
 /// shortens messages that quote huge input, and picks the HTTP status: when the
 /// request never ran, 429 (with `Retry-After`) if it was throttled, 400 otherwise.
@@ -168,20 +181,13 @@ fn label_errors(response: &mut async_graphql::Response) -> (StatusCode, Option<u
     let mut never_ran = false;
     let mut retry_after = None;
     for error in &mut response.errors {
-        if let Some((cut, _)) = error.message.char_indices().nth(MAX_MESSAGE_CHARS) {
-            error.message.truncate(cut);
-            error.message.push('…');
-        }
+        label(error);
         never_ran |= error.path.is_empty();
-        let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
-        match extensions.get("code") {
-            Some(async_graphql::Value::String(code)) if code == "RATE_LIMITED" => {
-                if let Some(async_graphql::Value::Number(seconds)) = extensions.get("retryAfter") {
-                    retry_after = seconds.as_u64();
-                }
-            }
-            Some(_) => {}
-            None => extensions.set("code", "BAD_USER_INPUT"),
+        if let Some(extensions) = &error.extensions
+            && matches!(extensions.get("code"), Some(async_graphql::Value::String(code)) if code == "RATE_LIMITED")
+            && let Some(async_graphql::Value::Number(seconds)) = extensions.get("retryAfter")
+        {
+            retry_after = seconds.as_u64();
         }
     }
     if !never_ran || response.data != async_graphql::Value::Null {

@@ -1,49 +1,323 @@
-//! `GET /graphql/ws`: subscriptions over graphql-transport-ws (and the older
-//! graphql-ws). The access token comes in `connection_init`'s payload as
-//! `{"authorization": "Bearer …"}`; a bad token refuses the connection.
+//! `GET /graphql/ws`: the graphql-transport-ws protocol (the `graphql-ws`
+//! package's PROTOCOL.md) to the letter, written here because async-graphql's
+//! stock handler closes with the wrong codes. The access token comes in
+//! `connection_init`'s payload as `{"authorization": "Bearer …"}`. Close codes:
+//! 4400 invalid message, 4401 subscribe before the acknowledgement, 4403 a
+//! refused `connection_init` or an authority that ended (token expired, session
+//! ended, user deactivated), 4408 no `connection_init` in time, 4409 a
+//! duplicate subscription id, 4429 a second `connection_init`.
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use std::net::SocketAddr;
+use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
+use async_graphql::Variables;
 use axum::{
-    extract::{ConnectInfo, State, WebSocketUpgrade},
+    extract::{
+        ConnectInfo, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
+    },
     http::HeaderMap,
     response::Response,
 };
-use serde_json::Value;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::{
     HttpState,
     client::client_address,
-    graphql::{bearer_viewer, user_agent},
+    graphql::{bearer_viewer, label, user_agent},
 };
+use crate::{
+    auth::{ClientAddress, UserAgent, Viewer, tokens::TokenClaims},
+    error::AppError,
+};
+
+/// The only subprotocol spoken.
+pub const PROTOCOL: &str = "graphql-transport-ws";
+/// How long a client has to send `connection_init`.
+const INIT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often an open connection's authority is checked again.
+const AUTHORITY_CHECK: Duration = Duration::from_secs(5);
+/// Operations one connection may run at once.
+pub const SUBSCRIPTIONS_PER_SOCKET: usize = 100;
+/// Largest message accepted, as for HTTP bodies.
+const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// Messages waiting for a slow client before its connection is closed.
+const OUTGOING_BUFFER: usize = 256;
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Ping {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Pong {
+        #[serde(default)]
+        #[allow(dead_code)]
+        payload: Option<Value>,
+    },
+    Subscribe {
+        id: String,
+        payload: SubscribePayload,
+    },
+    Complete {
+        id: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscribePayload {
+    query: String,
+    #[serde(default)]
+    variables: Option<Value>,
+    #[serde(default)]
+    operation_name: Option<String>,
+}
+
+/// What the writer sends: a message, or the close that ends the connection.
+enum Outgoing {
+    Json(Value),
+    Close(u16, &'static str),
+}
 
 pub async fn ws(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let address = client_address(peer, &headers, &state.trusted_proxies);
     let agent = user_agent(&headers);
-    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
-        let schema = state.schema.clone();
-        GraphQLWebSocket::new(socket, schema, protocol)
-            .on_connection_init(move |payload| async move {
-                let viewer = match authorization(&payload) {
-                    Some(value) => Some(
-                        bearer_viewer(Some(value), &state)
-                            .await
-                            .map_err(async_graphql::Error::from)?,
-                    ),
-                    None => None,
+    upgrade
+        .protocols([PROTOCOL])
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| Connection::new(state, address, agent).serve(socket))
+}
+
+/// One client's connection.
+struct Connection {
+    state: HttpState,
+    address: ClientAddress,
+    agent: UserAgent,
+    /// Set by an accepted `connection_init`.
+    acknowledged: Option<Option<(Viewer, TokenClaims)>>,
+    operations: HashMap<String, JoinHandle<()>>,
+}
+
+impl Connection {
+    fn new(state: HttpState, address: ClientAddress, agent: UserAgent) -> Self {
+        Connection {
+            state,
+            address,
+            agent,
+            acknowledged: None,
+            operations: HashMap::new(),
+        }
+    }
+
+    async fn serve(mut self, socket: WebSocket) {
+        let (mut sink, mut incoming) = socket.split();
+        let (outgoing, mut to_send) = mpsc::channel::<Outgoing>(OUTGOING_BUFFER);
+        let writer = tokio::spawn(async move {
+            while let Some(message) = to_send.recv().await {
+                let sent = match message {
+                    Outgoing::Json(value) => sink.send(Message::Text(value.to_string().into())).await,
+                    Outgoing::Close(code, reason) => {
+                        let frame = CloseFrame {
+                            code,
+                            reason: Utf8Bytes::from_static(reason),
+                        };
+                        let _ = sink.send(Message::Close(Some(frame))).await;
+                        break;
+                    }
                 };
-                Ok(state.services.request_data(viewer, address, agent))
-            })
-            .serve()
-    })
+                if sent.is_err() {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
+        tokio::pin!(init_deadline);
+        let mut authority = tokio::time::interval(AUTHORITY_CHECK);
+        authority.tick().await;
+        let close = loop {
+            tokio::select! {
+                () = &mut init_deadline, if self.acknowledged.is_none() => {
+                    break Some((4408, "Connection initialisation timeout"));
+                }
+                _ = authority.tick(), if self.acknowledged.is_some() => {
+                    if !self.still_authorised().await {
+                        break Some((4403, "Forbidden"));
+                    }
+                }
+                message = incoming.next() => {
+                    let text = match message {
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Binary(_))) => break Some((4400, "Binary messages are not part of the protocol")),
+                        Some(Ok(Message::Close(_))) | None => break None,
+                        Some(Err(_)) => break Some((1009, "Message too big or malformed")),
+                    };
+                    match self.handle(&text, &outgoing).await {
+                        Ok(()) => {}
+                        Err(close) => break Some(close),
+                    }
+                }
+            }
+        };
+        for (id, operation) in self.operations.drain() {
+            let running = !operation.is_finished();
+            operation.abort();
+            // Authority ended: complete what was running, then close with 4403.
+            if running && matches!(close, Some((4403, _))) {
+                let _ = outgoing.try_send(Outgoing::Json(json!({ "type": "complete", "id": id })));
+            }
+        }
+        if let Some((code, reason)) = close {
+            let _ = outgoing.send(Outgoing::Close(code, reason)).await;
+        }
+        drop(outgoing);
+        let _ = writer.await;
+    }
+
+    /// Whether the viewer of this connection still stands (token unexpired, user
+    /// active, session live), checked every few seconds.
+    async fn still_authorised(&self) -> bool {
+        match &self.acknowledged {
+            Some(Some((_, claims))) => {
+                claims.expires_at > chrono::Utc::now().timestamp()
+                    && self.state.services.authority.viewer(claims).await.is_ok()
+            }
+            _ => true,
+        }
+    }
+
+    /// Handles one text message; an error is the close it calls for.
+    async fn handle(&mut self, text: &str, outgoing: &mpsc::Sender<Outgoing>) -> Result<(), (u16, &'static str)> {
+        let message: ClientMessage =
+            serde_json::from_str(text).map_err(|_| (4400, "Invalid message: not a graphql-transport-ws message"))?;
+        match message {
+            ClientMessage::ConnectionInit { payload } => {
+                if self.acknowledged.is_some() {
+                    return Err((4429, "Too many initialisation requests"));
+                }
+                let viewer = self
+                    .authenticate(payload.as_ref())
+                    .await
+                    .map_err(|_| (4403, "Forbidden"))?;
+                self.acknowledged = Some(viewer);
+                send(outgoing, json!({ "type": "connection_ack" })).await
+            }
+            ClientMessage::Ping { payload } => {
+                let mut pong = json!({ "type": "pong" });
+                if let Some(payload) = payload {
+                    pong["payload"] = payload;
+                }
+                send(outgoing, pong).await
+            }
+            ClientMessage::Pong { .. } => Ok(()),
+            ClientMessage::Subscribe { id, payload } => {
+                let Some(viewer) = self.acknowledged else {
+                    return Err((4401, "Unauthorized"));
+                };
+                self.operations.retain(|_, operation| !operation.is_finished());
+                if self.operations.contains_key(&id) {
+                    return Err((4409, "Subscriber for this id already exists"));
+                }
+                if self.operations.len() >= SUBSCRIPTIONS_PER_SOCKET {
+                    let error = async_graphql::Error::from(AppError::bad_input(
+                        "subscribe",
+                        format!("a connection may run at most {SUBSCRIPTIONS_PER_SOCKET} operations at once"),
+                    ));
+                    let errors = serde_json::to_value(vec![error.into_server_error(async_graphql::Pos::default())])
+                        .unwrap_or_default();
+                    return send(outgoing, json!({ "type": "error", "id": id, "payload": errors })).await;
+                }
+                let operation = self.run(id.clone(), payload, viewer.map(|(viewer, _)| viewer), outgoing.clone());
+                self.operations.insert(id, operation);
+                Ok(())
+            }
+            ClientMessage::Complete { id } => {
+                if let Some(operation) = self.operations.remove(&id) {
+                    operation.abort();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The viewer a `connection_init` payload names: none without a token; a bad one is refused.
+    async fn authenticate(&self, payload: Option<&Value>) -> Result<Option<(Viewer, TokenClaims)>, AppError> {
+        let Some(value) = payload.and_then(authorization) else {
+            return Ok(None);
+        };
+        let viewer = bearer_viewer(Some(value), &self.state).await?;
+        let token = value.split_once(' ').map_or(value, |(_, token)| token).trim();
+        let claims = self.state.keys.verify(token)?;
+        Ok(Some((viewer, claims)))
+    }
+
+    /// Runs one operation, sending its results as `next` (or `error` when it never
+    /// ran) and then `complete`.
+    fn run(
+        &self,
+        id: String,
+        payload: SubscribePayload,
+        viewer: Option<Viewer>,
+        outgoing: mpsc::Sender<Outgoing>,
+    ) -> JoinHandle<()> {
+        let mut request = async_graphql::Request::new(payload.query);
+        if let Some(variables) = payload.variables {
+            request = request.variables(Variables::from_json(variables));
+        }
+        if let Some(name) = payload.operation_name {
+            request = request.operation_name(name);
+        }
+        request.data = self
+            .state
+            .services
+            .request_data(viewer, self.address, self.agent.clone());
+        let mut results = self.state.schema.execute_stream(request);
+        tokio::spawn(async move {
+            while let Some(mut response) = results.next().await {
+                response.errors.iter_mut().for_each(label);
+                let never_ran = response.data == async_graphql::Value::Null
+                    && !response.errors.is_empty()
+                    && response.errors.iter().all(|error| error.path.is_empty());
+                let message = if never_ran {
+                    json!({ "type": "error", "id": id, "payload": response.errors })
+                } else {
+                    json!({ "type": "next", "id": id, "payload": response })
+                };
+                // A client too slow to take its messages is closed rather than buffered for.
+                if outgoing.try_send(Outgoing::Json(message)).is_err() {
+                    let _ = outgoing.try_send(Outgoing::Close(4499, "Too slow: messages were piling up"));
+                    return;
+                }
+                if never_ran {
+                    return;
+                }
+            }
+            let _ = outgoing
+                .send(Outgoing::Json(json!({ "type": "complete", "id": id })))
+                .await;
+        })
+    }
+}
+
+async fn send(outgoing: &mpsc::Sender<Outgoing>, message: Value) -> Result<(), (u16, &'static str)> {
+    outgoing
+        .send(Outgoing::Json(message))
+        .await
+        .map_err(|_| (1011, "The connection is closing"))
 }
 
 /// `authorization` (any case) at the top of the payload, or inside `headers`.

@@ -13,6 +13,7 @@ mod lifecycle;
 mod manage;
 mod numbers;
 mod paging;
+mod protocol;
 mod schema;
 mod stats;
 mod subscriptions;
