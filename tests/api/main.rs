@@ -3,6 +3,7 @@
 
 mod accounts;
 mod attacks;
+mod browser;
 mod call_paging;
 mod calls;
 mod cli;
