@@ -4,6 +4,7 @@
 mod accounts;
 mod attacks;
 mod authority;
+mod browser;
 mod call_paging;
 mod calls;
 mod cli;
