@@ -139,6 +139,22 @@ pub struct Config {
     #[arg(long, env = "COST_RESTORE_PER_SECOND", global = true, default_value_t = 1_000)]
     pub cost_restore_per_second: u64,
 
+    /// Most WebSocket connections one instance holds; more are refused with 503.
+    #[arg(long, env = "WS_MAX_CONNECTIONS", global = true, default_value_t = 10_000)]
+    pub ws_max_connections: usize,
+
+    /// Most WebSocket connections one user may hold on one instance; more are closed (1008).
+    #[arg(long, env = "WS_MAX_CONNECTIONS_PER_USER", global = true, default_value_t = 20)]
+    pub ws_max_connections_per_user: usize,
+
+    /// Operations (subscriptions) one WebSocket connection may run at once.
+    #[arg(long, env = "WS_MAX_OPERATIONS", global = true, default_value_t = 100)]
+    pub ws_max_operations: usize,
+
+    /// How long a WebSocket client has to send `connection_init` (`3s`).
+    #[arg(long, env = "WS_INIT_TIMEOUT", global = true, default_value = "3s", value_parser = humantime::parse_duration)]
+    pub ws_init_timeout: Duration,
+
     /// Log format: `pretty` for people, `json` for machines. Levels come from `RUST_LOG`.
     #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -173,6 +189,10 @@ impl fmt::Debug for Config {
             max_query_cost,
             cost_bucket_size,
             cost_restore_per_second,
+            ws_max_connections,
+            ws_max_connections_per_user,
+            ws_max_operations,
+            ws_init_timeout,
             default_region,
             log_format,
         } = self;
@@ -211,6 +231,10 @@ impl fmt::Debug for Config {
             .field("max_query_cost", max_query_cost)
             .field("cost_bucket_size", cost_bucket_size)
             .field("cost_restore_per_second", cost_restore_per_second)
+            .field("ws_max_connections", ws_max_connections)
+            .field("ws_max_connections_per_user", ws_max_connections_per_user)
+            .field("ws_max_operations", ws_max_operations)
+            .field("ws_init_timeout", ws_init_timeout)
             .field("default_region", default_region)
             .field("log_format", log_format)
             .finish()

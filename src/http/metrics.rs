@@ -9,7 +9,9 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 use super::HttpState;
 
@@ -19,6 +21,14 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     graphql_errors: IntCounterVec,
+    /// Open WebSocket connections.
+    pub sockets: IntGauge,
+    /// Operations (subscriptions, mostly) running over WebSockets.
+    pub subscriptions: IntGauge,
+    /// `next` messages sent to WebSocket clients.
+    pub events_delivered: IntCounter,
+    /// WebSocket clients closed because they could not keep up.
+    pub subscribers_dropped: IntCounter,
 }
 
 impl Metrics {
@@ -42,6 +52,17 @@ impl Metrics {
             ),
             &["code"],
         )?;
+        let sockets = IntGauge::new("websocket_connections", "Open WebSocket connections.")?;
+        let subscriptions = IntGauge::new("websocket_operations", "Operations running over WebSockets.")?;
+        let events_delivered = IntCounter::new("websocket_events_total", "Results sent to WebSocket clients.")?;
+        let subscribers_dropped = IntCounter::new(
+            "websocket_dropped_total",
+            "WebSocket clients closed because they could not keep up.",
+        )?;
+        registry.register(Box::new(sockets.clone()))?;
+        registry.register(Box::new(subscriptions.clone()))?;
+        registry.register(Box::new(events_delivered.clone()))?;
+        registry.register(Box::new(subscribers_dropped.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(graphql_errors.clone()))?;
@@ -50,6 +71,10 @@ impl Metrics {
             requests,
             latency,
             graphql_errors,
+            sockets,
+            subscriptions,
+            events_delivered,
+            subscribers_dropped,
         }))
     }
 

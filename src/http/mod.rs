@@ -45,6 +45,8 @@ pub struct HttpState {
     pub trusted_proxies: Arc<[IpNet]>,
     pub db: DatabaseConnection,
     pub metrics: Arc<Metrics>,
+    /// WebSocket connections open on this instance, and their bounds.
+    pub sockets: Arc<subscriptions::Sockets>,
 }
 
 impl HttpState {
@@ -52,6 +54,12 @@ impl HttpState {
         Ok(HttpState {
             schema: schema::build(services.clone(), &schema_options(config)),
             trusted_proxies: config.trusted_proxies.clone().into(),
+            sockets: Arc::new(subscriptions::Sockets::new(subscriptions::SocketLimits {
+                total: config.ws_max_connections,
+                per_user: config.ws_max_connections_per_user,
+                operations: config.ws_max_operations,
+                init_timeout: config.ws_init_timeout,
+            })),
             keys: services.sessions.keys().clone(),
             services,
             db,

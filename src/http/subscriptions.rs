@@ -7,7 +7,12 @@
 //! ended, user deactivated), 4408 no `connection_init` in time, 4409 a
 //! duplicate subscription id, 4429 a second `connection_init`.
 
-use std::{collections::HashMap, net::SocketAddr, time::Duration};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use async_graphql::Variables;
 use axum::{
@@ -15,18 +20,23 @@ use axum::{
         ConnectInfo, State, WebSocketUpgrade,
         ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
     },
-    http::HeaderMap,
-    response::Response,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::{sync::mpsc, task::JoinHandle};
+use tokio::{
+    sync::{Semaphore, mpsc},
+    task::JoinHandle,
+};
+use uuid::Uuid;
 
 use super::{
     HttpState,
     client::client_address,
     graphql::{bearer_viewer, label, user_agent},
+    metrics::Metrics,
 };
 use crate::{
     auth::{ClientAddress, UserAgent, Viewer, tokens::TokenClaims},
@@ -35,12 +45,59 @@ use crate::{
 
 /// The only subprotocol spoken.
 pub const PROTOCOL: &str = "graphql-transport-ws";
-/// How long a client has to send `connection_init`.
-const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often an open connection's authority is checked again.
 const AUTHORITY_CHECK: Duration = Duration::from_secs(5);
-/// Operations one connection may run at once.
-pub const SUBSCRIPTIONS_PER_SOCKET: usize = 100;
+
+/// Bounds on WebSocket connections (settings `WS_*`).
+#[derive(Debug, Clone, Copy)]
+pub struct SocketLimits {
+    /// Connections on this instance.
+    pub total: usize,
+    /// Connections of one user on this instance.
+    pub per_user: usize,
+    /// Operations one connection runs at once.
+    pub operations: usize,
+    /// How long a client has to send `connection_init`.
+    pub init_timeout: Duration,
+}
+
+/// The connections open on this instance.
+pub struct Sockets {
+    limits: SocketLimits,
+    total: Arc<Semaphore>,
+    per_user: Mutex<HashMap<Uuid, usize>>,
+}
+
+impl Sockets {
+    pub fn new(limits: SocketLimits) -> Self {
+        Sockets {
+            limits,
+            total: Arc::new(Semaphore::new(limits.total)),
+            per_user: Mutex::default(),
+        }
+    }
+
+    /// Counts one more connection of `user`, unless they hold the most allowed.
+    fn join(&self, user: Uuid) -> bool {
+        let mut per_user = self.per_user.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = per_user.entry(user).or_insert(0);
+        if *count >= self.limits.per_user {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn leave(&self, user: Uuid) {
+        let mut per_user = self.per_user.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = per_user.get_mut(&user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                per_user.remove(&user);
+            }
+        }
+    }
+}
 /// Largest message accepted, as for HTTP bodies.
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// Messages waiting for a slow client before its connection is closed.
@@ -95,10 +152,24 @@ pub async fn ws(
 ) -> Response {
     let address = client_address(peer, &headers, &state.trusted_proxies);
     let agent = user_agent(&headers);
+    let Ok(permit) = state.sockets.total.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "this instance holds as many WebSocket connections as it may; retry shortly",
+        )
+            .into_response();
+    };
     upgrade
         .protocols([PROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| Connection::new(state, address, agent).serve(socket))
+        .on_upgrade(move |socket| async move {
+            state.metrics.sockets.inc();
+            let metrics = state.metrics.clone();
+            Connection::new(state, address, agent).serve(socket).await;
+            metrics.sockets.dec();
+            drop(permit);
+        })
 }
 
 /// One client's connection.
@@ -144,7 +215,7 @@ impl Connection {
             }
             let _ = sink.close().await;
         });
-        let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
+        let init_deadline = tokio::time::sleep(self.state.sockets.limits.init_timeout);
         tokio::pin!(init_deadline);
         let mut authority = tokio::time::interval(AUTHORITY_CHECK);
         authority.tick().await;
@@ -181,6 +252,9 @@ impl Connection {
                 let _ = outgoing.try_send(Outgoing::Json(json!({ "type": "complete", "id": id })));
             }
         }
+        if let Some(Some((viewer, _))) = self.acknowledged {
+            self.state.sockets.leave(viewer.user_id);
+        }
         if let Some((code, reason)) = close {
             let _ = outgoing.send(Outgoing::Close(code, reason)).await;
         }
@@ -213,6 +287,11 @@ impl Connection {
                     .authenticate(payload.as_ref())
                     .await
                     .map_err(|_| (4403, "Forbidden"))?;
+                if let Some((viewer, _)) = viewer
+                    && !self.state.sockets.join(viewer.user_id)
+                {
+                    return Err((1008, "Too many connections for this user"));
+                }
                 self.acknowledged = Some(viewer);
                 send(outgoing, json!({ "type": "connection_ack" })).await
             }
@@ -232,10 +311,11 @@ impl Connection {
                 if self.operations.contains_key(&id) {
                     return Err((4409, "Subscriber for this id already exists"));
                 }
-                if self.operations.len() >= SUBSCRIPTIONS_PER_SOCKET {
+                let most = self.state.sockets.limits.operations;
+                if self.operations.len() >= most {
                     let error = async_graphql::Error::from(AppError::bad_input(
                         "subscribe",
-                        format!("a connection may run at most {SUBSCRIPTIONS_PER_SOCKET} operations at once"),
+                        format!("a connection may run at most {most} operations at once"),
                     ));
                     let errors = serde_json::to_value(vec![error.into_server_error(async_graphql::Pos::default())])
                         .unwrap_or_default();
@@ -286,7 +366,11 @@ impl Connection {
             .services
             .request_data(viewer, self.address, self.agent.clone());
         let mut results = self.state.schema.execute_stream(request);
+        let metrics = self.state.metrics.clone();
         tokio::spawn(async move {
+            metrics.subscriptions.inc();
+            // Counted down however the task ends (finished, completed by the client, aborted).
+            let _running = scopeguard(metrics.clone());
             while let Some(mut response) = results.next().await {
                 response.errors.iter_mut().for_each(label);
                 let never_ran = response.data == async_graphql::Value::Null
@@ -299,9 +383,11 @@ impl Connection {
                 };
                 // A client too slow to take its messages is closed rather than buffered for.
                 if outgoing.try_send(Outgoing::Json(message)).is_err() {
+                    metrics.subscribers_dropped.inc();
                     let _ = outgoing.try_send(Outgoing::Close(4499, "Too slow: messages were piling up"));
                     return;
                 }
+                metrics.events_delivered.inc();
                 if never_ran {
                     return;
                 }
@@ -311,6 +397,19 @@ impl Connection {
                 .await;
         })
     }
+}
+
+/// Counts a running operation down when dropped.
+struct Running(Arc<Metrics>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.subscriptions.dec();
+    }
+}
+
+fn scopeguard(metrics: Arc<Metrics>) -> Running {
+    Running(metrics)
 }
 
 async fn send(outgoing: &mpsc::Sender<Outgoing>, message: Value) -> Result<(), (u16, &'static str)> {

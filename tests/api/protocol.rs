@@ -195,3 +195,69 @@ async fn a_subscription_ends_with_4403_when_its_session_ends() {
     assert_eq!(completed, Ok(json!({ "type": "complete", "id": "w" })));
     assert_eq!(closed, Err(4403));
 }
+
+#[tokio::test]
+async fn connections_per_user_and_operations_per_connection_are_bounded() {
+    let app = TestApp::spawn_with(|config| {
+        config.ws_max_connections_per_user = 1;
+        config.ws_max_operations = 1;
+        config.ws_init_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let alice = app.signed_up("alice").await;
+    let init =
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", alice.access_token) } });
+
+    let mut first = acknowledged(&app, Some(&alice.access_token)).await;
+    let mut second = connect(&app).await;
+    send(&mut second, init).await;
+    let second_closed = receive(&mut second).await;
+    send(
+        &mut first,
+        json!({ "type": "subscribe", "id": "a", "payload": { "query": WATCH } }),
+    )
+    .await;
+    send(
+        &mut first,
+        json!({ "type": "subscribe", "id": "b", "payload": { "query": WATCH } }),
+    )
+    .await;
+    let over = receive(&mut first).await.unwrap();
+    let mut slow_to_init = connect(&app).await;
+    let metrics = app
+        .client()
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert_eq!(second_closed, Err(1008));
+    assert_eq!(over["type"], "error", "{over}");
+    assert_eq!(over["id"], "b");
+    assert_eq!(receive(&mut slow_to_init).await, Err(4408));
+    assert!(metrics.contains("switchboard_websocket_connections"), "{metrics}");
+    assert!(metrics.contains("switchboard_websocket_operations 1"), "{metrics}");
+}
+
+#[tokio::test]
+async fn an_instance_full_of_connections_refuses_more_with_503() {
+    let app = TestApp::spawn_with(|config| config.ws_max_connections = 2).await;
+    let _first = acknowledged(&app, None).await;
+    let _second = acknowledged(&app, None).await;
+    let url = format!("{}/graphql/ws", app.address.replace("http://", "ws://"));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+
+    let refused = connect_async(request).await;
+
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 503),
+        other => panic!("expected a 503, got {other:?}"),
+    }
+}
