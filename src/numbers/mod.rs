@@ -1,8 +1,9 @@
 //! Virtual numbers: E.164 parsing (`e164`, reading spellings in `spelling`, display
-//! types in `display`), parsed inputs (`input`), ownership rules and queries
-//! (`service`), batched lookups (`loaders`), and the GraphQL types and resolvers
-//! (`graphql`).
+//! types in `display`, call counterparts in `counterpart`), parsed inputs (`input`),
+//! ownership rules and queries (`service`), batched lookups (`loaders`), and the
+//! GraphQL types and resolvers (`graphql`).
 
+pub mod counterpart;
 pub mod display;
 pub mod e164;
 pub mod graphql;
@@ -14,6 +15,7 @@ mod spelling;
 #[cfg(test)]
 mod e164_tests;
 
+pub use counterpart::{Counterpart, parse_counterpart};
 pub use display::{NumberFormat, PhoneNumberType};
 pub use e164::{E164, InvalidNumber, Region};
 pub use input::{DefaultRegion, FriendlyName, NumberSearch};
