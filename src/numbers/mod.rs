@@ -1,10 +1,12 @@
-//! Virtual numbers: E.164 parsing (`e164`, reading spellings in `spelling`, display
-//! types in `display`, call counterparts in `counterpart`), parsed inputs (`input`),
-//! ownership rules and queries (`service`), batched lookups (`loaders`), and the
-//! GraphQL types and resolvers (`graphql`).
+//! Virtual numbers: E.164 parsing (`e164`, spellings read in `spelling`, display
+//! types in `display` and their GraphQL enums in `display_graphql`, call
+//! counterparts in `counterpart`), parsed inputs (`input`), ownership rules and
+//! queries (`service`), batched lookups (`loaders`), and the GraphQL types and
+//! resolvers (`graphql`).
 
 pub mod counterpart;
 pub mod display;
+pub mod display_graphql;
 pub mod e164;
 pub mod graphql;
 pub mod input;
