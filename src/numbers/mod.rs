@@ -1,9 +1,10 @@
 //! Virtual numbers: E.164 parsing (`e164`, spellings read in `spelling`, display
 //! types in `display` and their GraphQL enums in `display_graphql`, call
 //! counterparts in `counterpart`), parsed inputs (`input`), ownership rules and
-//! queries (`service`), batched lookups (`loaders`), and the GraphQL types and
-//! resolvers (`graphql`).
+//! queries (`service`), batched lookups (`loaders`), the stored numbers check
+//! (`check`), and the GraphQL types and resolvers (`graphql`).
 
+pub mod check;
 pub mod counterpart;
 pub mod display;
 pub mod display_graphql;
