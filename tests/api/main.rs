@@ -11,6 +11,7 @@ mod helpers;
 mod lifecycle;
 mod numbers;
 mod paging;
+mod phone_numbers;
 mod schema;
 mod stats;
 mod subscriptions;
