@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `create-user`, `export-schema`,
-//! `seed-demo` (whose data generator is `seed`).
+//! `seed-demo` (whose data generator is `seed`), `numbers check`.
 
 pub mod seed;
 
@@ -65,6 +65,23 @@ pub enum Command {
         #[arg(long, default_value_t = 10_000)]
         calls: usize,
     },
+    /// Work on the stored phone numbers.
+    #[command(subcommand)]
+    Numbers(NumbersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NumbersCommand {
+    /// Re-read every stored virtual number and contact number with the current
+    /// phone number rules and list those they read differently (now invalid,
+    /// another E.164 form or another country). Exits with status 1 while any
+    /// is left to repair.
+    Check {
+        /// Also correct each one whose reading is unambiguous: one valid number
+        /// that no other held virtual number has. The rest are listed with why.
+        #[arg(long)]
+        fix: bool,
+    },
 }
 
 impl Cli {
@@ -91,6 +108,7 @@ impl Cli {
             Command::SeedDemo { users, numbers, calls } => {
                 seed_demo(&config, SeedOptions { users, numbers, calls }).await
             }
+            Command::Numbers(NumbersCommand::Check { fix }) => check_numbers(&config, fix).await,
         }
     }
 }
@@ -139,6 +157,54 @@ async fn seed_demo(config: &Config, options: SeedOptions) -> anyhow::Result<()> 
             user.password,
             user.numbers.join(", ")
         );
+    }
+    Ok(())
+}
+
+async fn check_numbers(config: &Config, fix: bool) -> anyhow::Result<()> {
+    use crate::numbers::check::{self, Repair, Reread, Source};
+    let db = db::connect(&config.database_url, 1).await?;
+    db::migrate(&db).await?;
+    let report = check::check_numbers(&db, fix).await?;
+    for finding in &report.findings {
+        let what = match finding.source {
+            Source::VirtualNumber => "virtual number",
+            Source::ContactNumber => "contact number of user",
+        };
+        let country = finding.stored_country.as_deref().unwrap_or("none");
+        let reading = match &finding.reread {
+            Reread::Differs { number, country_code } => format!(
+                "now reads as {number} (country {})",
+                country_code.as_deref().unwrap_or("none")
+            ),
+            Reread::Invalid(why) => why.clone(),
+        };
+        let outcome = match &finding.repair {
+            Repair::NotAttempted => String::new(),
+            Repair::Fixed => ": fixed".to_owned(),
+            Repair::NotFixed(why) => format!(": not fixed, {why}"),
+        };
+        let stored = &finding.stored;
+        match finding.source {
+            Source::VirtualNumber => println!("{what} {} {stored} (country {country}): {reading}{outcome}", finding.id),
+            Source::ContactNumber => println!("{what} {} {stored}: {reading}{outcome}", finding.id),
+        }
+    }
+    let fixed = report.findings.len() - report.outstanding();
+    println!(
+        "checked {} virtual numbers and {} contact numbers: {} read differently, {fixed} fixed, {} left",
+        report.virtual_numbers,
+        report.contact_numbers,
+        report.findings.len(),
+        report.outstanding()
+    );
+    if report.outstanding() > 0 {
+        let hint = if fix {
+            "see above for why"
+        } else {
+            "run with --fix to repair what can be"
+        };
+        bail!("{} stored numbers need attention ({hint})", report.outstanding());
     }
     Ok(())
 }

@@ -1,76 +1,104 @@
-//! `E164`: a phone number that libphonenumber's rules (the `phonenumber` crate)
-//! have parsed, validated and normalised. Services only ever hold these.
+//! `E164`: a phone number that Google's libphonenumber rules (the `rlibphonenumber`
+//! crate) have read, validated and normalised, and the `Region` hint it is read in.
+//! How spellings are read lives in `spelling`; display types in `display`.
 
-use std::{fmt, str::FromStr};
+use std::{fmt, hash, str::FromStr};
 
-use phonenumber::{Mode, country};
+use rlibphonenumber::{NumberLengthType, PHONE_NUMBER_UTIL, PhoneNumber, ValidationError};
 
-/// A valid phone number in E.164 form (`+14155550100`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+use super::{
+    display::{NumberFormat, PhoneNumberType},
+    spelling,
+};
+
+/// A valid phone number in E.164 form (`+14155550100`). Equality is the E.164 string.
+#[derive(Debug, Clone)]
 pub struct E164 {
     number: String,
-    region: Option<country::Id>,
+    region: Option<rlibphonenumber::Region>,
+    parsed: PhoneNumber,
 }
 
 /// Why a spelling is not a phone number; the message is for a person to act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidNumber(pub String);
 
-/// An ISO 3166-1 alpha-2 region, such as `US`, that libphonenumber knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Region(country::Id);
+/// An ISO 3166-1 alpha-2 region, such as `US`, that libphonenumber has numbering data for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Region(rlibphonenumber::Region);
 
 impl FromStr for Region {
     type Err = InvalidNumber;
 
     fn from_str(code: &str) -> Result<Self, Self::Err> {
         let code = code.trim().to_ascii_uppercase();
-        country::Id::from_str(&code).map(Region).map_err(|_| {
-            InvalidNumber(format!(
-                "`{code}` is not a country code this server knows (use ISO codes such as US or GB)"
-            ))
-        })
+        // The crate's `Region` has a variant for every pair of letters (and `001`
+        // for non-geographic numbers), so a code is known only if it has metadata.
+        rlibphonenumber::Region::from_code(&code)
+            .ok()
+            .filter(|region| *region != rlibphonenumber::Region::World)
+            .filter(|region| PHONE_NUMBER_UTIL.get_country_code_for_region(*region).is_some())
+            .map(Region)
+            .ok_or_else(|| {
+                InvalidNumber(format!(
+                    "`{code}` is not a country code this server knows (use ISO codes such as US or GB)"
+                ))
+            })
+    }
+}
+
+impl Region {
+    /// The ISO code, such as `US`.
+    pub fn as_str(&self) -> String {
+        self.0.to_string()
+    }
+
+    pub(super) fn library(self) -> rlibphonenumber::Region {
+        self.0
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
 impl E164 {
-    /// Reads a number written the way people write them: `+1 (415) 555-0100`,
-    /// `00 44 20 7946 0958`, or a national spelling with a `region` hint.
+    /// Reads a number written the way people and carriers write it: `+1 (415) 555-0100`,
+    /// `tel:+1-415-555-0100`, or a national spelling or one dialled with the
+    /// region's international prefix (`011 44 …` from the US) given a `region`
+    /// hint. A number with its own `+` country code is never changed by the hint.
+    /// Extensions and vanity letters are refused with a message saying why.
     pub fn parse(input: &str, region: Option<Region>) -> Result<Self, InvalidNumber> {
-        let trimmed = input.trim();
-        if trimmed.is_empty() {
-            return Err(InvalidNumber("a phone number is required".into()));
+        let reading = spelling::read(input, region)?;
+        if let Some(extension) = &reading.extension {
+            return Err(InvalidNumber(format!(
+                "`{}` ends in an extension ({extension}), and numbers here have no extension: \
+                 give the number alone",
+                input.trim()
+            )));
         }
-        if trimmed.len() > 64 {
-            return Err(InvalidNumber("that is too long to be a phone number".into()));
+        if !PHONE_NUMBER_UTIL.is_valid_number(&reading.number) {
+            return Err(why_invalid(input.trim(), &reading.number));
         }
-        // libphonenumber would read vanity letters (1-800-FLOWERS) as digits; a
-        // telephony API stores what carriers dial, so letters are refused outright.
-        if trimmed.chars().any(|c| c.is_alphabetic()) {
-            return Err(InvalidNumber(
-                "a phone number may contain only digits, spaces and + ( ) - . /".into(),
-            ));
-        }
-        let international = trimmed.starts_with('+') || trimmed.starts_with("00");
-        if !international && region.is_none() {
-            return Err(InvalidNumber(
-                "write the number in international form (+14155550100) or give its country".into(),
-            ));
-        }
-        // `00` is the ITU's international prefix; read it as `+` whatever the region.
-        let spelled = match trimmed.strip_prefix("00") {
-            Some(rest) => format!("+{rest}"),
-            None => trimmed.to_owned(),
-        };
-        let parsed = phonenumber::parse(region.map(|r| r.0), &spelled)
-            .map_err(|_| InvalidNumber(format!("`{trimmed}` is not a phone number")))?;
-        if !phonenumber::is_valid(&parsed) {
-            return Err(InvalidNumber(format!("`{trimmed}` is not a valid phone number")));
-        }
-        Ok(E164 {
-            number: parsed.format().mode(Mode::E164).to_string(),
-            region: parsed.country().id(),
-        })
+        Ok(E164::from_valid(&reading.number))
+    }
+
+    /// Wraps a number libphonenumber has judged valid, keeping only what defines it.
+    pub(super) fn from_valid(number: &PhoneNumber) -> Self {
+        let mut parsed = number.clone();
+        parsed.extension = None;
+        parsed.raw_input = None;
+        parsed.country_code_source = None;
+        parsed.preferred_domestic_carrier_code = None;
+        let number = PHONE_NUMBER_UTIL
+            .format(&parsed, rlibphonenumber::PhoneNumberFormat::E164)
+            .into_owned();
+        let region = PHONE_NUMBER_UTIL
+            .get_region_for_number(&parsed)
+            .filter(|region| *region != rlibphonenumber::Region::World);
+        E164 { number, region, parsed }
     }
 
     /// A number already in E.164 as stored by this server.
@@ -78,83 +106,53 @@ impl E164 {
         &self.number
     }
 
-    /// The ISO 3166-1 alpha-2 region the number belongs to, when there is exactly one.
+    /// The ISO 3166-1 alpha-2 region the number belongs to, when it belongs to one
+    /// (international services such as `+800` belong to none).
     pub fn country_code(&self) -> Option<String> {
-        self.region.map(|id| format!("{id:?}"))
+        self.region.map(|region| region.to_string())
+    }
+
+    /// What kind of line the number is, as libphonenumber classifies it.
+    pub fn number_type(&self) -> PhoneNumberType {
+        PHONE_NUMBER_UTIL.get_number_type(&self.parsed).into()
+    }
+
+    /// The number written for display in `style` (`+1 201-555-0123`, `(201) 555-0123`, …).
+    pub fn format(&self, style: NumberFormat) -> String {
+        PHONE_NUMBER_UTIL.format(&self.parsed, style.into()).into_owned()
+    }
+}
+
+/// Names what is wrong with a number libphonenumber read but does not know as valid.
+fn why_invalid(input: &str, number: &PhoneNumber) -> InvalidNumber {
+    let code = number.country_code;
+    let problem = match PHONE_NUMBER_UTIL.is_possible_number_with_reason(number) {
+        Err(ValidationError::InvalidCountryCode) => format!("no country uses the calling code +{code}"),
+        Err(ValidationError::TooShort) => format!("it has too few digits for a +{code} number"),
+        Err(ValidationError::TooLong) => format!("it has too many digits for a +{code} number"),
+        Err(ValidationError::InvalidLength) => format!("no +{code} number has that many digits"),
+        Ok(NumberLengthType::IsPossibleLocalOnly) => "it can only be dialled locally: add its area code".to_owned(),
+        Ok(NumberLengthType::IsPossible) => format!("no +{code} number is allocated with those digits"),
+    };
+    InvalidNumber(format!("`{input}` is not a valid phone number: {problem}"))
+}
+
+impl PartialEq for E164 {
+    fn eq(&self, other: &Self) -> bool {
+        self.number == other.number
+    }
+}
+
+impl Eq for E164 {}
+
+impl hash::Hash for E164 {
+    fn hash<H: hash::Hasher>(&self, state: &mut H) {
+        self.number.hash(state);
     }
 }
 
 impl fmt::Display for E164 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.number)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn us() -> Option<Region> {
-        Some("us".parse().unwrap())
-    }
-
-    #[test]
-    fn common_spellings_normalise_to_one_e164() {
-        for spelling in [
-            "+1 201 555 0123",
-            "+1 (201) 555-0123",
-            "+12015550123",
-            "001 201 555 0123",
-            " +1.201.555.0123 ",
-        ] {
-            assert_eq!(
-                E164::parse(spelling, None).unwrap().as_str(),
-                "+12015550123",
-                "{spelling}"
-            );
-        }
-        for spelling in ["(201) 555-0123", "201-555-0123", "2015550123"] {
-            assert_eq!(
-                E164::parse(spelling, us()).unwrap().as_str(),
-                "+12015550123",
-                "{spelling}"
-            );
-        }
-        let london = E164::parse("020 7946 0958", Some("GB".parse().unwrap())).unwrap();
-        assert_eq!(london.as_str(), "+442079460958");
-        assert_eq!(london.country_code().as_deref(), Some("GB"));
-    }
-
-    #[test]
-    fn the_country_is_derived() {
-        assert_eq!(
-            E164::parse("+12015550123", None).unwrap().country_code().as_deref(),
-            Some("US")
-        );
-        assert_eq!(
-            E164::parse("+33 1 42 68 53 00", None)
-                .unwrap()
-                .country_code()
-                .as_deref(),
-            Some("FR")
-        );
-    }
-
-    #[test]
-    fn non_numbers_are_refused() {
-        for bad in [
-            "",
-            "   ",
-            "12345",
-            "+1 555",
-            "abc",
-            "+1 800 FLOWERS",
-            "+999 1234 5678",
-            "+1234567890123456789",
-            "2015550123",
-        ] {
-            assert!(E164::parse(bad, None).is_err(), "{bad:?} should be refused");
-        }
-        assert!("ZZ".parse::<Region>().is_err());
     }
 }

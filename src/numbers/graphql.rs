@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    DefaultRegion, FriendlyName, NUMBER_NOT_FOUND, NewNumber, NumberChanges, NumberFilter, NumberSearch, NumberService,
-    Region,
+    DefaultRegion, E164, FriendlyName, NUMBER_NOT_FOUND, NewNumber, NumberChanges, NumberFilter, NumberSearch,
+    NumberService, Region,
+    display_graphql::{NumberFormat, PhoneNumberType},
 };
 use crate::{
     accounts::{graphql::User, loaders::UserLoader},
@@ -30,6 +31,14 @@ impl From<virtual_numbers::Model> for VirtualNumber {
     }
 }
 
+impl VirtualNumber {
+    /// The stored number as libphonenumber reads it (`None` only for a row that
+    /// `switchboard numbers check` would report).
+    fn e164(&self) -> Option<E164> {
+        E164::parse(&self.0.phone_number, None).ok()
+    }
+}
+
 impl ConnectionNode for VirtualNumber {
     const NAME: &'static str = "VirtualNumber";
 }
@@ -44,6 +53,25 @@ impl VirtualNumber {
     /// The number in E.164, such as `+14155550100`.
     async fn phone_number(&self) -> &str {
         &self.0.phone_number
+    }
+
+    /// What kind of line the number is (mobile, landline, toll free, …), as
+    /// libphonenumber's numbering metadata classifies it.
+    async fn number_type(&self) -> PhoneNumberType {
+        self.e164()
+            .map_or(super::PhoneNumberType::Unknown, |number| number.number_type())
+            .into()
+    }
+
+    /// The number written for people to read, in `style` (`null` is the default).
+    async fn formatted(
+        &self,
+        #[graphql(default_with = "Some(NumberFormat::International)")] style: Option<NumberFormat>,
+    ) -> String {
+        match self.e164() {
+            Some(number) => number.format(style.unwrap_or_default().into()),
+            None => self.0.phone_number.clone(),
+        }
     }
 
     /// A label the owner chose.

@@ -14,6 +14,7 @@ mod lifecycle;
 mod manage;
 mod numbers;
 mod paging;
+mod phone_numbers;
 mod protocol;
 mod schema;
 mod stats;
