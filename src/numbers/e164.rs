@@ -48,11 +48,6 @@ impl FromStr for Region {
 }
 
 impl Region {
-    /// The ISO code, such as `US`.
-    pub fn as_str(&self) -> String {
-        self.0.to_string()
-    }
-
     pub(super) fn library(self) -> rlibphonenumber::Region {
         self.0
     }
