@@ -123,14 +123,22 @@ impl Guard {
                 found: tokens,
             });
         }
-        let variables = request.variables.clone();
-        let operation_name = request.operation_name.clone();
-        let query = request.query.clone();
+        // Parsed once here and handed on with the request, which execution then uses.
         // A syntax error is left for async-graphql to report in its usual words.
-        let Ok(document) = request.parsed_query() else {
+        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
             return Ok(());
         };
-        let measure = document::measure(document, &query).map_err(|cycle| {
+        let outcome = self.check_document(&document, request);
+        request.set_parsed_query(document);
+        outcome
+    }
+
+    /// The checks on a parsed document: its measure, NUL characters, password
+    /// fields, and its cost against the caller's bucket.
+    fn check_document(&self, document: &ExecutableDocument, request: &Request) -> Result<(), AppError> {
+        let limits = &self.limits;
+        let variables = &request.variables;
+        let measure = document::measure(document, &request.query).map_err(|cycle| {
             AppError::bad_input(
                 "query",
                 format!(
@@ -169,7 +177,12 @@ impl Guard {
             );
             return Err(AppError::bad_input(second.to_string(), message));
         }
-        let cost = document_cost(document, operation_name.as_deref(), &variables, limits.cost_model);
+        let cost = document_cost(
+            document,
+            request.operation_name.as_deref(),
+            variables,
+            limits.cost_model,
+        );
         let caller = match (
             request_data::<Arc<Identity>>(request).and_then(|identity| identity.viewer()),
             request_data::<ClientAddress>(request),

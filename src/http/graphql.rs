@@ -13,7 +13,7 @@ use axum::{
 
 use super::{HttpState, client::client_address, playground};
 use crate::{
-    auth::{UserAgent, Viewer},
+    auth::{UserAgent, Viewer, tokens::TokenClaims},
     error::AppError,
 };
 
@@ -107,12 +107,15 @@ async fn viewer_from(headers: &HeaderMap, state: &HttpState) -> Result<Option<Vi
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    bearer_viewer(value.to_str().ok(), state).await.map(Some)
+    bearer_viewer(value.to_str().ok(), state)
+        .await
+        .map(|(viewer, _)| Some(viewer))
 }
 
 /// Reads `Bearer <token>` (any case of "Bearer") into the viewer it stands for
 /// now: the token must be valid, and its user and session must still stand.
-pub async fn bearer_viewer(value: Option<&str>, state: &HttpState) -> Result<Viewer, AppError> {
+/// The token's claims come back too, for callers that must watch its expiry.
+pub async fn bearer_viewer(value: Option<&str>, state: &HttpState) -> Result<(Viewer, TokenClaims), AppError> {
     let token = value
         .and_then(|value| value.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -121,7 +124,8 @@ pub async fn bearer_viewer(value: Option<&str>, state: &HttpState) -> Result<Vie
             "the Authorization header must be `Bearer <accessToken>`",
         ))?;
     let claims = state.keys.verify(token)?;
-    state.services.authority.viewer(&claims).await
+    let viewer = state.services.authority.viewer(&claims).await?;
+    Ok((viewer, claims))
 }
 
 fn is_query(request: &async_graphql::Request) -> bool {

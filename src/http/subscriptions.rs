@@ -339,10 +339,7 @@ impl Connection {
         let Some(value) = payload.and_then(authorization) else {
             return Ok(None);
         };
-        let viewer = bearer_viewer(Some(value), &self.state).await?;
-        let token = value.split_once(' ').map_or(value, |(_, token)| token).trim();
-        let claims = self.state.keys.verify(token)?;
-        Ok(Some((viewer, claims)))
+        bearer_viewer(Some(value), &self.state).await.map(Some)
     }
 
     /// Runs one operation, sending its results as `next` (or `error` when it never
@@ -370,7 +367,7 @@ impl Connection {
         tokio::spawn(async move {
             metrics.subscriptions.inc();
             // Counted down however the task ends (finished, completed by the client, aborted).
-            let _running = scopeguard(metrics.clone());
+            let _running = Running(metrics.clone());
             while let Some(mut response) = results.next().await {
                 response.errors.iter_mut().for_each(label);
                 let never_ran = response.data == async_graphql::Value::Null
@@ -406,10 +403,6 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.0.subscriptions.dec();
     }
-}
-
-fn scopeguard(metrics: Arc<Metrics>) -> Running {
-    Running(metrics)
 }
 
 async fn send(outgoing: &mpsc::Sender<Outgoing>, message: Value) -> Result<(), (u16, &'static str)> {
