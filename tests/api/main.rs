@@ -9,6 +9,7 @@ mod call_paging;
 mod calls;
 mod cli;
 mod edges;
+mod feed;
 mod helpers;
 mod lifecycle;
 mod manage;
