@@ -260,3 +260,84 @@ async fn two_instances_deliver_every_call_to_every_subscriber_in_order() {
         assert_eq!(heard.await.unwrap(), expected);
     }
 }
+
+#[tokio::test]
+async fn a_subscriber_that_reads_nothing_is_dropped_while_others_keep_receiving() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let number = alice.creates_number(NUMBER).await;
+    let anchor = record(&alice, &number, NUMBER, "anchor").await;
+    copy_calls(&app, 20_000).await;
+    // Each event ~3 kB: the replay overfills every buffer between server and client.
+    let wide: String = (0..100).map(|index| format!("n{index}: callerNumber ")).collect();
+    let heavy = format!("subscription($after: String) {{ callLogged(after: $after) {{ {wide} }} }}");
+
+    let mut slow = WsClient::acknowledged(&app, Some(&alice.access_token)).await;
+    slow.subscribe("heavy", &heavy, json!({ "after": anchor["cursor"] }))
+        .await;
+    // The copies count as recorded calls: the fast client starts after them.
+    let newest = record(&alice, &number, NUMBER, "newest").await;
+    let mut fast = WsClient::acknowledged(&app, Some(&alice.access_token)).await;
+    fast.subscribe("live", FEED, json!({ "after": newest["cursor"] })).await;
+    let mut heard = Vec::new();
+    for index in 0..3 {
+        record(&alice, &number, NUMBER, &format!("live-{index}")).await;
+        heard.extend(fast.events(1, WAIT).await);
+    }
+    // The slow client reads at last: what was already on its way, then the end.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let mut delivered = 0;
+    let end = loop {
+        match slow.arrival(WAIT).await {
+            Arrival::Message(_) => delivered += 1,
+            other => break other,
+        }
+    };
+    let metrics = app
+        .client()
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert_eq!(labels(&heard), ["live-0", "live-1", "live-2"]);
+    assert!(
+        delivered < 20_000,
+        "the slow client was cut off ({delivered} delivered)"
+    );
+    // Its socket was too full for a close frame to get through: the connection just ends.
+    assert!(matches!(end, Arrival::Closed(4499 | 1006)), "{end:?}");
+    assert!(metrics.contains("switchboard_websocket_dropped_total 1"), "{metrics}");
+}
+
+/// Writes `count` copies of the one call log straight to the database (the API
+/// would take minutes), numbered after it, and moves the counter past them.
+async fn copy_calls(app: &TestApp, count: u32) {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let columns = "virtual_number_id, owner_id, direction, status, caller_number, called_number, \
+                   counterpart_number, started_at, duration_seconds, external_id, created_at, seq";
+    let copied = "virtual_number_id, owner_id, direction, status, caller_number, called_number, \
+                  counterpart_number, started_at, duration_seconds, NULL, created_at, seq + i";
+    let copy = match db.get_database_backend() {
+        DbBackend::Postgres => format!(
+            "INSERT INTO call_logs (id, {columns}) SELECT gen_random_uuid(), {copied} \
+             FROM call_logs, generate_series(1, {count}) AS i"
+        ),
+        _ => format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
+             INSERT INTO call_logs (id, {columns}) SELECT randomblob(16), {copied} FROM call_logs, n"
+        ),
+    };
+    for sql in [
+        copy.as_str(),
+        "UPDATE sequences SET value = (SELECT MAX(seq) FROM call_logs) WHERE name = 'call_logs'",
+    ] {
+        db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap();
+    }
+}
