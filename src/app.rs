@@ -1,11 +1,15 @@
 //! Start-up and shut-down: `App::build` connects, migrates, assembles the
 //! services and binds the listener; `App::run_until` serves until a signal.
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
-use tokio::{net::TcpListener, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::{Notify, watch},
+    task::JoinHandle,
+};
 
 use crate::{
     accounts::{AccountService, AttemptLimits, Authority, SessionService},
@@ -29,6 +33,12 @@ pub struct App {
     event_tasks: EventTasks,
     /// The hourly sweep of expired and ended sessions, stopped at shutdown.
     sweeper: JoinHandle<()>,
+    /// `/metrics` on its own address (`METRICS_LISTEN`), if set.
+    metrics: Option<(TcpListener, axum::Router)>,
+    /// Tells WebSocket connections the server is going away.
+    shutting_down: Arc<watch::Sender<bool>>,
+    /// How long in-flight requests have once shutdown starts.
+    grace: Duration,
 }
 
 /// How often old sessions and refresh tokens are swept.
@@ -58,13 +68,27 @@ impl App {
                 }
             }
         });
-        let router = http::router(HttpState::new(services, db.clone(), config)?);
+        let state = HttpState::new(services, db.clone(), config)?;
+        let shutting_down = state.shutting_down.clone();
+        let metrics_router = config.metrics_listen.map(|_| http::metrics_router(state.clone()));
+        let router = http::router(state, config.metrics_listen.is_none());
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
+        let metrics_listener = match config.metrics_listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding METRICS_LISTEN {address}"))?,
+            ),
+            None => None,
+        };
         Ok(App {
             listener,
             router,
+            metrics: metrics_listener.zip(metrics_router),
+            shutting_down,
+            grace: config.shutdown_grace,
             db,
             event_tasks,
             sweeper,
@@ -75,14 +99,53 @@ impl App {
         self.listener.local_addr().context("reading the bound address")
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    /// The `METRICS_LISTEN` address, when metrics are served apart.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
+    /// Serves until `shutdown` completes; then WebSocket clients are told to
+    /// reconnect elsewhere (1001), in-flight requests get up to the grace period
+    /// to finish, and the pool is closed.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr()?, "switchboard is listening");
+        let started = Arc::new(Notify::new());
+        let signalled = started.clone();
+        let shutting_down = self.shutting_down.clone();
+        let (metrics_stop, metrics_stopped) = watch::channel(false);
+        let metrics = self.metrics.map(|(listener, router)| {
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(%address, "metrics are served apart");
+            }
+            let mut stopped = metrics_stopped;
+            tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    })
+                    .await
+            })
+        });
         let router = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")?;
+        let serving = axum::serve(self.listener, router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests, closing subscriptions");
+            shutting_down.send_replace(true);
+            signalled.notify_one();
+        });
+        let grace = self.grace;
+        tokio::select! {
+            served = serving => served.context("serving HTTP")?,
+            () = async { started.notified().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(?grace, "the grace period ran out with requests in flight; stopping anyway");
+            }
+        }
+        let _ = metrics_stop.send(true);
+        if let Some(metrics) = metrics {
+            let _ = tokio::time::timeout(Duration::from_secs(1), metrics).await;
+        }
         drop(self.event_tasks);
         self.sweeper.abort();
         self.db.close().await.context("closing the database pool")?;

@@ -168,6 +168,15 @@ pub struct Config {
     #[arg(long, env = "TRUSTED_DOCUMENTS_ONLY", global = true, default_value_t = false, action = clap::ArgAction::Set)]
     pub trusted_documents_only: bool,
 
+    /// After a shutdown signal: how long in-flight requests may take to finish
+    /// (WebSocket clients are told to reconnect elsewhere at once) before the process exits.
+    #[arg(long, env = "SHUTDOWN_GRACE", global = true, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+
+    /// Serve `/metrics` on this address instead of beside the API (e.g. `127.0.0.1:9100`).
+    #[arg(long, env = "METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Log format: `pretty` for people, `json` for machines. Levels come from `RUST_LOG`.
     #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -209,6 +218,8 @@ impl fmt::Debug for Config {
             persisted_queries_cache,
             trusted_documents,
             trusted_documents_only,
+            shutdown_grace,
+            metrics_listen,
             default_region,
             log_format,
         } = self;
@@ -254,6 +265,8 @@ impl fmt::Debug for Config {
             .field("persisted_queries_cache", persisted_queries_cache)
             .field("trusted_documents", trusted_documents)
             .field("trusted_documents_only", trusted_documents_only)
+            .field("shutdown_grace", shutdown_grace)
+            .field("metrics_listen", metrics_listen)
             .field("default_region", default_region)
             .field("log_format", log_format)
             .finish()

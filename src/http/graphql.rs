@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{HttpState, client::client_address, media::MediaType, playground};
+use super::{HttpState, client::client_address, media::MediaType, metrics::OperationOutcome, playground};
 use crate::{
     auth::{UserAgent, Viewer, tokens::TokenClaims},
     error::AppError,
@@ -92,10 +92,24 @@ async fn execute(
     request: async_graphql::Request,
     queries_only: bool,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let span = tracing::Span::current();
+    let operation = request.operation_name.clone();
+    if let Some(name) = &operation {
+        span.record("operation", name.chars().take(64).collect::<String>());
+    }
     let viewer = match viewer_from(headers, state).await {
         Ok(viewer) => viewer,
-        Err(error) => return refuse_as(media, StatusCode::UNAUTHORIZED, error),
+        Err(error) => {
+            state
+                .metrics
+                .graphql_operation(operation.as_deref(), OperationOutcome::Refused, started.elapsed());
+            return refuse_as(media, StatusCode::UNAUTHORIZED, error);
+        }
     };
+    if let Some(viewer) = &viewer {
+        span.record("viewer", tracing::field::display(viewer.user_id));
+    }
     let mut request = request;
     if let Err(error) = state.persisted.resolve(&mut request) {
         let miss = matches!(error, AppError::PersistedQueryNotFound);
@@ -140,6 +154,15 @@ async fn execute(
             state.metrics.graphql_error(code);
         }
     }
+    let counted = match outcome {
+        Outcome::Ran if response.errors.is_empty() => OperationOutcome::Ok,
+        Outcome::Ran => OperationOutcome::FieldErrors,
+        Outcome::NeverRan => OperationOutcome::Refused,
+        Outcome::Throttled { .. } => OperationOutcome::Throttled,
+    };
+    state
+        .metrics
+        .graphql_operation(operation.as_deref(), counted, started.elapsed());
     let status = match outcome {
         Outcome::Ran => StatusCode::OK,
         Outcome::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -1,7 +1,11 @@
 //! `GET /metrics`: Prometheus counters and latencies of HTTP requests and of
 //! GraphQL errors by code, kept per instance (scrape every instance).
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::{MatchedPath, Request, State},
@@ -10,8 +14,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use sea_orm::{DatabaseConnection, DbBackend};
 
 use super::HttpState;
 
@@ -29,6 +34,40 @@ pub struct Metrics {
     pub events_delivered: IntCounter,
     /// WebSocket clients closed because they could not keep up.
     pub subscribers_dropped: IntCounter,
+    operations: IntCounterVec,
+    operation_latency: HistogramVec,
+    /// The operation names seen so far (bounded: see `operation_label`).
+    operation_names: Mutex<HashSet<String>>,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+}
+
+/// Distinct operation names given a label of their own; later ones count as `other`,
+/// so a client inventing names cannot grow `/metrics` without bound.
+const MAX_OPERATION_NAMES: usize = 500;
+
+/// How a GraphQL request ended, for `graphql_operations_total`.
+#[derive(Clone, Copy, Debug)]
+pub enum OperationOutcome {
+    /// Ran without errors.
+    Ok,
+    /// Ran, with errors in some fields.
+    FieldErrors,
+    /// Refused before it ran (syntax, validation, limits, credentials).
+    Refused,
+    /// Refused by the cost throttle.
+    Throttled,
+}
+
+impl OperationOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            OperationOutcome::Ok => "ok",
+            OperationOutcome::FieldErrors => "field_errors",
+            OperationOutcome::Refused => "refused",
+            OperationOutcome::Throttled => "throttled",
+        }
+    }
 }
 
 impl Metrics {
@@ -59,6 +98,36 @@ impl Metrics {
             "websocket_dropped_total",
             "WebSocket clients closed because they could not keep up.",
         )?;
+        let operations = IntCounterVec::new(
+            Opts::new(
+                "graphql_operations_total",
+                "GraphQL requests over HTTP by operation name and outcome (ok, field_errors, refused, throttled).",
+            ),
+            &["operation", "outcome"],
+        )?;
+        let operation_latency = HistogramVec::new(
+            HistogramOpts::new(
+                "graphql_operation_duration_seconds",
+                "GraphQL request latency over HTTP by operation name.",
+            ),
+            &["operation"],
+        )?;
+        let pool_connections = IntGauge::new("db_pool_connections", "Database connections open in the pool.")?;
+        let pool_idle = IntGauge::new("db_pool_idle_connections", "Open database connections doing nothing.")?;
+        let build_info = IntGaugeVec::new(
+            Opts::new("build_info", "Always 1; the labels say which build is running."),
+            &["version"],
+        )?;
+        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        for collector in [
+            Box::new(operations.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(operation_latency.clone()),
+            Box::new(pool_connections.clone()),
+            Box::new(pool_idle.clone()),
+            Box::new(build_info),
+        ] {
+            registry.register(collector)?;
+        }
         registry.register(Box::new(sockets.clone()))?;
         registry.register(Box::new(subscriptions.clone()))?;
         registry.register(Box::new(events_delivered.clone()))?;
@@ -75,7 +144,63 @@ impl Metrics {
             subscriptions,
             events_delivered,
             subscribers_dropped,
+            operations,
+            operation_latency,
+            operation_names: Mutex::new(HashSet::new()),
+            pool_connections,
+            pool_idle,
         }))
+    }
+
+    /// Counts one GraphQL request by its operation name and outcome, and times it.
+    pub fn graphql_operation(&self, name: Option<&str>, outcome: OperationOutcome, took: Duration) {
+        let label = self.operation_label(name);
+        self.operations
+            .with_label_values(&[label.as_str(), outcome.label()])
+            .inc();
+        self.operation_latency
+            .with_label_values(&[label.as_str()])
+            .observe(took.as_secs_f64());
+    }
+
+    /// A GraphQL name as its own label, up to `MAX_OPERATION_NAMES` of them;
+    /// `anonymous` without one, `other` past the bound or for what is no name.
+    fn operation_label(&self, name: Option<&str>) -> String {
+        let Some(name) = name else {
+            return "anonymous".to_owned();
+        };
+        let is_name = name.len() <= 64
+            && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !is_name {
+            return "other".to_owned();
+        }
+        let mut seen = self
+            .operation_names
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if seen.contains(name) || (seen.len() < MAX_OPERATION_NAMES && seen.insert(name.to_owned())) {
+            name.to_owned()
+        } else {
+            "other".to_owned()
+        }
+    }
+
+    /// Reads the pool's size and idle connections (at scrape time).
+    fn observe_pool(&self, db: &DatabaseConnection) {
+        let (size, idle) = match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DbBackend::Sqlite => {
+                let pool = db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => return,
+        };
+        self.pool_connections.set(i64::from(size));
+        self.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
     }
 
     pub fn graphql_error(&self, code: &str) {
@@ -107,6 +232,7 @@ pub async fn track(State(state): State<HttpState>, request: Request, next: Next)
 
 /// `GET /metrics` in the Prometheus text format.
 pub async fn metrics(State(state): State<HttpState>) -> Response {
+    state.metrics.observe_pool(&state.db);
     let mut body = Vec::new();
     match TextEncoder::new().encode(&state.metrics.registry.gather(), &mut body) {
         Ok(()) => ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], body).into_response(),

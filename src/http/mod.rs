@@ -51,6 +51,9 @@ pub struct HttpState {
     pub sockets: Arc<subscriptions::Sockets>,
     /// Automatic persisted queries and trusted documents.
     pub persisted: Arc<persisted::PersistedDocuments>,
+    /// Becomes `true` when the server starts shutting down: WebSocket
+    /// connections then close (1001) so their clients reconnect elsewhere.
+    pub shutting_down: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl HttpState {
@@ -73,6 +76,7 @@ impl HttpState {
                 config.trusted_documents.as_deref(),
                 config.trusted_documents_only,
             )?),
+            shutting_down: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
     }
 }
@@ -102,7 +106,13 @@ const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Longest a request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn router(state: HttpState) -> Router {
+/// `/metrics` alone, for `METRICS_LISTEN`.
+pub fn metrics_router(state: HttpState) -> Router {
+    Router::new().route("/metrics", get(metrics::metrics)).with_state(state)
+}
+
+/// The API; `/metrics` too unless it is served apart (`serve_metrics` false).
+pub fn router(state: HttpState, serve_metrics: bool) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     // Tokens travel in the Authorization header, never in cookies, so any origin may call.
     let cors = CorsLayer::new()
@@ -120,15 +130,23 @@ pub fn router(state: HttpState) -> Router {
         .route("/graphql/ws", get(subscriptions::ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
-        .merge(playground::asset_router())
+        .merge(playground::asset_router());
+    let routes = if serve_metrics {
+        routes.route("/metrics", get(metrics::metrics))
+    } else {
+        routes
+    };
+    let routes = routes
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state);
     security::headers()
         .into_iter()
         .fold(routes, |routes, header| routes.layer(header))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -139,9 +157,23 @@ pub fn router(state: HttpState) -> Router {
                         .get("x-request-id")
                         .and_then(|value| value.to_str().ok())
                         .unwrap_or_default();
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %id,
+                        // Filled in by the GraphQL endpoint once it knows them.
+                        operation = tracing::field::Empty,
+                        viewer = tracing::field::Empty,
+                    )
                 })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)),
+                // No line as a request starts: it would carry neither operation nor viewer yet.
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }

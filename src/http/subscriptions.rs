@@ -230,8 +230,13 @@ impl Connection {
         tokio::pin!(init_deadline);
         let mut authority = tokio::time::interval(AUTHORITY_CHECK);
         authority.tick().await;
+        let mut shutting_down = self.state.shutting_down.subscribe();
         let close = loop {
             tokio::select! {
+                // Going Away: graphql-ws clients reconnect (to another instance) and resume.
+                () = async { let _ = shutting_down.wait_for(|down| *down).await; } => {
+                    break Some((1001, "The server is shutting down; reconnect"));
+                }
                 () = self.too_slow.notified() => {
                     break Some((4499, "Too slow: messages were piling up"));
                 }

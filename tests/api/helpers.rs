@@ -30,6 +30,8 @@ pub const TEST_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 
 pub struct TestApp {
     pub address: String,
+    /// Where `/metrics` is served when `METRICS_LISTEN` is set.
+    pub metrics_address: Option<String>,
     pub database_url: String,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -63,6 +65,18 @@ pub fn test_config(database_url: &str) -> Config {
 }
 
 impl TestApp {
+    /// A client of a server the test runs itself, at `host:port`.
+    pub fn at(address: &str) -> TestApp {
+        TestApp {
+            address: format!("http://{address}"),
+            metrics_address: None,
+            database_url: String::new(),
+            client: graphql_client(),
+            shutdown: None,
+            _database: None,
+        }
+    }
+
     pub async fn spawn() -> TestApp {
         Self::spawn_with(|_| {}).await
     }
@@ -118,12 +132,14 @@ impl TestApp {
         instrument(&mut db);
         let app = App::build_on(&config, db).await.expect("building the app");
         let address = format!("http://{}", app.local_addr().expect("bound address"));
+        let metrics_address = app.metrics_addr().map(|address| format!("http://{address}"));
         let (shutdown, signal) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             let _ = signal.await;
         }));
         TestApp {
             address,
+            metrics_address,
             database_url: url,
             client: graphql_client(),
             shutdown: Some(shutdown),

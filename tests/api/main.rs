@@ -15,6 +15,7 @@ mod http_spec;
 mod lifecycle;
 mod manage;
 mod numbers;
+mod operations;
 mod paging;
 mod persisted;
 mod phone_numbers;
