@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
-    accounts::{AccountService, AttemptLimits, Authority, SessionService},
+    accounts::{AccountService, ApiKeyService, AttemptLimits, Authority, SessionService},
     auth::{secret, tokens::TokenKeys},
     calls::{CallService, events::CallEvents},
     config::Config,
@@ -124,6 +124,7 @@ pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> 
         )
         .with_signup(config.allow_signup),
         sessions: SessionService::new(db.clone(), keys, config.refresh_token_ttl),
+        api_keys: ApiKeyService::new(db.clone()),
         numbers: NumberService::new(db.clone()),
         calls: CallService::new(db, events),
         default_region: DefaultRegion(default_region),
