@@ -1,4 +1,5 @@
-//! Accounts: registration, sign-in, sessions (access + refresh tokens) and users.
+//! Accounts: registration, sign-in, sessions (access + refresh tokens), API keys
+//! for backends, and users.
 //! `service` and `sessions` hold the rules and the queries; `loaders` batch lookups;
 //! `graphql` is the thin API.
 

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api_key_access;
+mod api_key_attacks;
 mod api_key_socket;
 mod api_keys;
 mod attacks;
