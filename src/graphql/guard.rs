@@ -6,8 +6,9 @@
 //! them) and more than one password-checking field; calculates the request's
 //! cost and takes it from the caller's throttle bucket. Every response then
 //! carries `extensions.cost`. A request made with an API key is held to the
-//! key's scopes (see `key_scopes`): every field of the document, before it runs. While the request runs, at most a few of its root
-//! fields run at once, so aliases cannot take every database connection.
+//! key's scopes (see `key_scopes`): every field of the document, before it
+//! runs. While the request runs, at most a few of its root fields run at once,
+//! so aliases cannot take every database connection.
 
 use std::{
     any::TypeId,
