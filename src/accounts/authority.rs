@@ -1,8 +1,8 @@
 //! Authority from the database, not from the token: a token names a user and a
-//! session; whether the user is still active, whether they are staff, and
-//! whether the session still stands are read from the database, cached for a
-//! few seconds per instance, so that what the database takes away is gone on
-//! every path within seconds.
+//! session, an API key names itself; whether the user is still active, whether
+//! they are staff, and whether the session or key still stands are read from
+//! the database, cached for a few seconds per instance, so that what the
+//! database takes away is gone on every path within seconds.
 
 use std::{
     collections::HashMap,
@@ -13,9 +13,10 @@ use std::{
 use sea_orm::{DatabaseConnection, PaginatorTrait, QueryFilter, prelude::*, sea_query::Expr};
 use uuid::Uuid;
 
+use super::api_keys::{KEY_REFUSED, KeyDigest};
 use crate::{
-    auth::{Viewer, tokens::TokenClaims},
-    entity::{self, refresh_tokens, sessions, users},
+    auth::{ApiKeyGrant, Scopes, Viewer, tokens::TokenClaims},
+    entity::{self, api_keys, refresh_tokens, sessions, users},
     error::AppError,
 };
 
@@ -25,8 +26,26 @@ pub const AUTHORITY_CACHE: Duration = Duration::from_secs(5);
 /// Answers remembered at most; past this the stale ones are dropped.
 const CACHE_ENTRIES: usize = 10_000;
 
-/// Answers by (user, session): the viewer, or `None` when it no longer stands; and when asked.
-type Answers = HashMap<(Uuid, Uuid), (Option<Viewer>, Instant)>;
+/// What a request presented: a session's token, or an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Presented {
+    Session { user: Uuid, session: Uuid },
+    Key(KeyDigest),
+}
+
+/// What the database said: the viewer (or `None` when it no longer stands), until
+/// when that holds at the latest (a key's expiry), and when it was asked.
+#[derive(Clone, Copy)]
+struct Answer {
+    viewer: Option<Viewer>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    at: Instant,
+}
+
+type Answers = HashMap<Presented, Answer>;
+
+/// What a lookup finds: the viewer, if it stands, and until when at the latest.
+type Standing = (Option<Viewer>, Option<chrono::DateTime<chrono::Utc>>);
 
 const ENDED: &str = "this session has ended or the account is deactivated; sign in again";
 
@@ -47,28 +66,51 @@ impl Authority {
     /// The viewer a valid token's claims stand for now, or `UNAUTHENTICATED` when
     /// the user is gone or deactivated or the session has ended.
     pub async fn viewer(&self, claims: &TokenClaims) -> Result<Viewer, AppError> {
-        let key = (claims.user_id, claims.session_id);
-        let now = Instant::now();
-        if let Some((answer, at)) = self.lock().get(&key).copied()
-            && now.duration_since(at) < AUTHORITY_CACHE
-        {
-            return answer.ok_or(AppError::Unauthenticated(ENDED));
-        }
-        let answer = self.look_up(claims).await?;
-        let mut cache = self.lock();
-        if cache.len() >= CACHE_ENTRIES {
-            cache.retain(|_, (_, at)| now.duration_since(*at) < AUTHORITY_CACHE);
-        }
-        cache.insert(key, (answer, now));
-        answer.ok_or(AppError::Unauthenticated(ENDED))
+        let presented = Presented::Session {
+            user: claims.user_id,
+            session: claims.session_id,
+        };
+        self.cached(presented, || self.look_up(claims))
+            .await?
+            .ok_or(AppError::Unauthenticated(ENDED))
     }
 
-    async fn look_up(&self, claims: &TokenClaims) -> Result<Option<Viewer>, AppError> {
+    /// The viewer an API key stands for now: its owner, with the key's scopes and
+    /// never staff powers; `UNAUTHENTICATED` (saying only that the key is not valid)
+    /// when it is unknown, revoked or expired, or its owner is deactivated.
+    pub async fn key_viewer(&self, digest: KeyDigest) -> Result<Viewer, AppError> {
+        self.cached(Presented::Key(digest), || self.look_up_key(digest))
+            .await?
+            .ok_or(AppError::Unauthenticated(KEY_REFUSED))
+    }
+
+    /// The answer for `presented`, from the cache while it is fresh.
+    async fn cached<F>(&self, presented: Presented, look_up: impl FnOnce() -> F) -> Result<Option<Viewer>, AppError>
+    where
+        F: Future<Output = Result<Standing, AppError>>,
+    {
+        let now = Instant::now();
+        if let Some(answer) = self.lock().get(&presented).copied()
+            && now.duration_since(answer.at) < AUTHORITY_CACHE
+        {
+            let lapsed = answer.until.is_some_and(|until| until <= chrono::Utc::now());
+            return Ok(answer.viewer.filter(|_| !lapsed));
+        }
+        let (viewer, until) = look_up().await?;
+        let mut cache = self.lock();
+        if cache.len() >= CACHE_ENTRIES {
+            cache.retain(|_, answer| now.duration_since(answer.at) < AUTHORITY_CACHE);
+        }
+        cache.insert(presented, Answer { viewer, until, at: now });
+        Ok(viewer)
+    }
+
+    async fn look_up(&self, claims: &TokenClaims) -> Result<Standing, AppError> {
         let Some(user) = users::Entity::find_by_id(claims.user_id).one(&self.db).await? else {
-            return Ok(None);
+            return Ok((None, None));
         };
         if !user.is_active {
-            return Ok(None);
+            return Ok((None, None));
         }
         // A session stands while its family has a token neither revoked nor expired.
         let live = refresh_tokens::Entity::find()
@@ -79,7 +121,7 @@ impl Authority {
             .count(&self.db)
             .await?;
         if live == 0 {
-            return Ok(None);
+            return Ok((None, None));
         }
         // "Last used", to a minute: at most one write a minute per session.
         let now = entity::now();
@@ -89,11 +131,56 @@ impl Authority {
             .filter(sessions::Column::LastUsedAt.lt(now - chrono::TimeDelta::minutes(1)))
             .exec(&self.db)
             .await?;
-        Ok(Some(Viewer {
+        let viewer = Viewer {
             user_id: user.id,
             is_staff: user.is_staff,
             session: Some(claims.session_id),
-        }))
+            api_key: None,
+        };
+        Ok((Some(viewer), None))
+    }
+
+    /// One indexed lookup by the digest of the whole presented key (never by its
+    /// prefix), with its owner.
+    async fn look_up_key(&self, digest: KeyDigest) -> Result<Standing, AppError> {
+        let found = api_keys::Entity::find()
+            .filter(api_keys::Column::SecretHash.eq(digest.to_hex()))
+            .find_also_related(users::Entity)
+            .one(&self.db)
+            .await?;
+        let Some((key, Some(owner))) = found else {
+            return Ok((None, None));
+        };
+        let now = entity::now();
+        if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) || !owner.is_active {
+            return Ok((None, None));
+        }
+        // "Last used", to a minute: at most one write a minute per key; a failure
+        // costs the record, not the request.
+        let noted = api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::LastUsedAt, Expr::value(now))
+            .filter(api_keys::Column::Id.eq(key.id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(api_keys::Column::LastUsedAt.is_null())
+                    .add(api_keys::Column::LastUsedAt.lt(now - chrono::TimeDelta::minutes(1))),
+            )
+            .exec(&self.db)
+            .await;
+        if let Err(error) = noted {
+            tracing::warn!(key = %key.id, error = %error, "could not note an API key's last use");
+        }
+        let viewer = Viewer {
+            user_id: owner.id,
+            // A key never carries staff powers, whoever owns it.
+            is_staff: false,
+            session: None,
+            api_key: Some(ApiKeyGrant {
+                id: key.id,
+                scopes: Scopes::from_stored(&key.scopes),
+            }),
+        };
+        Ok((Some(viewer), key.expires_at))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Answers> {

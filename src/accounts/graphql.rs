@@ -111,6 +111,7 @@ fn signed_in(ctx: &Context<'_>, session: Session) -> Result<AuthPayload, AppErro
         user_id: session.user.id,
         is_staff: session.user.is_staff,
         session: Some(session.session_id),
+        api_key: None,
     });
     Ok(AuthPayload {
         access_token: session.access_token,

@@ -1,7 +1,10 @@
-//! Accounts: registration, sign-in, sessions (access + refresh tokens) and users.
+//! Accounts: registration, sign-in, sessions (access + refresh tokens), API keys
+//! for backends, and users.
 //! `service` and `sessions` hold the rules and the queries; `loaders` batch lookups;
 //! `graphql` is the thin API.
 
+pub mod api_keys;
+pub mod api_keys_graphql;
 pub mod attempts;
 pub mod authority;
 pub mod credentials;
@@ -12,6 +15,7 @@ pub mod service;
 pub mod session_admin;
 pub mod sessions;
 
+pub use api_keys::ApiKeyService;
 pub use attempts::AttemptLimits;
 pub use authority::Authority;
 pub use service::{AccountService, NewAccount, ProfileChanges};

@@ -105,6 +105,7 @@ pub async fn seed_demo(db: &DatabaseConnection, options: SeedOptions) -> anyhow:
             user_id: user.id,
             is_staff: false,
             session: None,
+            api_key: None,
         };
         let mut taken = Vec::new();
         let mut attempts = 0;

@@ -5,8 +5,10 @@
 //! carrying NUL characters (no field accepts them; PostgreSQL cannot store
 //! them) and more than one password-checking field; calculates the request's
 //! cost and takes it from the caller's throttle bucket. Every response then
-//! carries `extensions.cost`. While the request runs, at most a few of its root
-//! fields run at once, so aliases cannot take every database connection.
+//! carries `extensions.cost`. A request made with an API key is held to the
+//! key's scopes (see `key_scopes`): every field of the document, before it
+//! runs. While the request runs, at most a few of its root fields run at once,
+//! so aliases cannot take every database connection.
 
 use std::{
     any::TypeId,
@@ -20,6 +22,7 @@ use async_graphql::{
         Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextResolve, ResolveInfo,
     },
     parser::types::{Directive, ExecutableDocument, Selection, SelectionSet},
+    registry::Registry,
 };
 use tokio::sync::Semaphore;
 
@@ -27,9 +30,13 @@ use super::{
     Identity,
     cost::{CostModel, document_cost},
     document::{self, DocumentLimits},
+    key_scopes::{self, KeyRules},
     throttle::{Throttle, ThrottleStatus},
 };
-use crate::{auth::ClientAddress, error::AppError};
+use crate::{
+    auth::{ApiKeyGrant, ClientAddress},
+    error::AppError,
+};
 
 /// Root fields of one request that may run at once: aliases of an expensive
 /// field queue behind each other instead of taking the whole database pool.
@@ -50,6 +57,8 @@ pub struct RequestGuard {
     pub one_per_request: &'static [&'static str],
     /// Callers' buckets of points.
     pub throttle: Arc<Throttle>,
+    /// What an API key needs for each field (the schema assembly knows its fields).
+    pub key_rules: KeyRules,
 }
 
 impl ExtensionFactory for RequestGuard {
@@ -113,7 +122,7 @@ fn request_data<T: 'static>(request: &Request) -> Option<&T> {
 
 impl Guard {
     /// Everything checked before async-graphql's own checks run.
-    fn admit(&self, request: &mut Request) -> Result<(), AppError> {
+    fn admit(&self, request: &mut Request, registry: &Registry) -> Result<(), AppError> {
         let limits = &self.limits;
         let tokens = document::count_tokens(&request.query);
         if tokens > limits.document.max_tokens {
@@ -128,14 +137,19 @@ impl Guard {
         let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
             return Ok(());
         };
-        let outcome = self.check_document(&document, request);
+        let outcome = self.check_document(&document, request, registry);
         request.set_parsed_query(document);
         outcome
     }
 
     /// The checks on a parsed document: its measure, NUL characters, password
-    /// fields, and its cost against the caller's bucket.
-    fn check_document(&self, document: &ExecutableDocument, request: &Request) -> Result<(), AppError> {
+    /// fields, an API key's scopes, and its cost against the caller's bucket.
+    fn check_document(
+        &self,
+        document: &ExecutableDocument,
+        request: &Request,
+        registry: &Registry,
+    ) -> Result<(), AppError> {
         let limits = &self.limits;
         let variables = &request.variables;
         let measure = document::measure(document, &request.query).map_err(|cycle| {
@@ -176,6 +190,15 @@ impl Guard {
                 limits.one_per_request.join(", ")
             );
             return Err(AppError::bad_input(second.to_string(), message));
+        }
+        if let Some(grant) = key_grant(request_data::<Arc<Identity>>(request)) {
+            key_scopes::check_document(
+                document,
+                request.operation_name.as_deref(),
+                registry,
+                limits.key_rules,
+                grant.scopes,
+            )?;
         }
         let cost = document_cost(
             document,
@@ -248,7 +271,7 @@ impl Extension for Guard {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        self.admit(&mut request).map_err(refuse)?;
+        self.admit(&mut request, &ctx.schema_env.registry).map_err(refuse)?;
         next.run(ctx, request).await
     }
 
@@ -265,6 +288,13 @@ impl Extension for Guard {
         let _permit = self.root_fields.acquire().await.ok();
         next.run(ctx, info).await
     }
+}
+
+/// The API key a request came with, if it came with one.
+fn key_grant(identity: Option<&Arc<Identity>>) -> Option<ApiKeyGrant> {
+    identity
+        .and_then(|identity| identity.viewer())
+        .and_then(|viewer| viewer.api_key)
 }
 
 /// The name of the innermost field or argument holding a string with a NUL in it.

@@ -14,15 +14,18 @@ pub enum NodeType {
     CallLog,
     /// Not a `Node` (`node(id)` answers `null`), but its id is opaque all the same.
     Session,
+    ApiKey,
 }
 
 impl NodeType {
-    fn name(self) -> &'static str {
+    /// The GraphQL type name.
+    pub fn name(self) -> &'static str {
         match self {
             NodeType::User => "User",
             NodeType::VirtualNumber => "VirtualNumber",
             NodeType::CallLog => "CallLog",
             NodeType::Session => "Session",
+            NodeType::ApiKey => "ApiKey",
         }
     }
 
@@ -32,6 +35,7 @@ impl NodeType {
             NodeType::VirtualNumber,
             NodeType::CallLog,
             NodeType::Session,
+            NodeType::ApiKey,
         ]
         .into_iter()
         .find(|kind| kind.name() == name)

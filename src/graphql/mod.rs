@@ -8,6 +8,7 @@ pub mod cost;
 pub mod document;
 pub mod guard;
 pub mod ids;
+pub mod key_scopes;
 pub mod loaders;
 pub mod scalars;
 pub mod throttle;

@@ -13,9 +13,19 @@ use axum::{
 
 use super::{HttpState, client::client_address, media::MediaType, metrics::OperationOutcome, playground};
 use crate::{
+    accounts::api_keys::KeyDigest,
     auth::{UserAgent, Viewer, tokens::TokenClaims},
     error::AppError,
 };
+
+/// What a bearer value turned out to be, for callers that check it again later.
+#[derive(Debug, Clone, Copy)]
+pub enum Credential {
+    /// An access token, with its claims (its expiry among them).
+    Token(TokenClaims),
+    /// An API key, by its digest (the key itself is not kept).
+    ApiKey(KeyDigest),
+}
 
 /// `POST /graphql`: queries and mutations as JSON.
 pub async fn post(
@@ -219,19 +229,25 @@ async fn viewer_from(headers: &HeaderMap, state: &HttpState) -> Result<Option<Vi
 }
 
 /// Reads `Bearer <token>` (any case of "Bearer") into the viewer it stands for
-/// now: the token must be valid, and its user and session must still stand.
-/// The token's claims come back too, for callers that must watch its expiry.
-pub async fn bearer_viewer(value: Option<&str>, state: &HttpState) -> Result<(Viewer, TokenClaims), AppError> {
+/// now: an access token must be valid and its user and session must still
+/// stand; an API key (`sb_live_…`) must be known, live, and its owner active.
+/// What was presented comes back too, for callers that check it again later.
+pub async fn bearer_viewer(value: Option<&str>, state: &HttpState) -> Result<(Viewer, Credential), AppError> {
     let token = value
         .and_then(|value| value.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .ok_or(AppError::Unauthenticated(
-            "the Authorization header must be `Bearer <accessToken>`",
+            "the Authorization header must be `Bearer <accessToken or API key>`",
         ))?;
+    if KeyDigest::is_api_key(token) {
+        let digest = KeyDigest::of(token)?;
+        let viewer = state.services.authority.key_viewer(digest).await?;
+        return Ok((viewer, Credential::ApiKey(digest)));
+    }
     let claims = state.keys.verify(token)?;
     let viewer = state.services.authority.viewer(&claims).await?;
-    Ok((viewer, claims))
+    Ok((viewer, Credential::Token(claims)))
 }
 
 fn is_query(request: &async_graphql::Request) -> bool {

@@ -1,7 +1,8 @@
 //! `GET /graphql/ws`: the graphql-transport-ws protocol (the `graphql-ws`
 //! package's PROTOCOL.md) to the letter, written here because async-graphql's
 //! stock handler closes with the wrong codes. The access token comes in
-//! `connection_init`'s payload as `{"authorization": "Bearer …"}`. Close codes:
+//! `connection_init`'s payload as `{"authorization": "Bearer …"}` (an access
+//! token or an API key). Close codes:
 //! 4400 invalid message, 4401 subscribe before the acknowledgement, 4403 a
 //! refused `connection_init` or an authority that ended (token expired, session
 //! ended, user deactivated), 4408 no `connection_init` in time, 4409 a
@@ -35,11 +36,11 @@ use uuid::Uuid;
 use super::{
     HttpState,
     client::client_address,
-    graphql::{bearer_viewer, label, user_agent},
+    graphql::{Credential, bearer_viewer, label, user_agent},
     metrics::Metrics,
 };
 use crate::{
-    auth::{ClientAddress, UserAgent, Viewer, tokens::TokenClaims},
+    auth::{ClientAddress, UserAgent, Viewer},
     error::AppError,
 };
 
@@ -185,7 +186,7 @@ struct Connection {
     address: ClientAddress,
     agent: UserAgent,
     /// Set by an accepted `connection_init`.
-    acknowledged: Option<Option<(Viewer, TokenClaims)>>,
+    acknowledged: Option<Option<(Viewer, Credential)>>,
     operations: HashMap<String, JoinHandle<()>>,
     /// Raised by an operation whose client has taken nothing for `SLOW_CLIENT_GRACE`.
     too_slow: Arc<Notify>,
@@ -288,12 +289,15 @@ impl Connection {
     }
 
     /// Whether the viewer of this connection still stands (token unexpired, user
-    /// active, session live), checked every few seconds.
+    /// active, session live; or API key live and its owner active), checked every few seconds.
     async fn still_authorised(&self) -> bool {
         match &self.acknowledged {
-            Some(Some((_, claims))) => {
+            Some(Some((_, Credential::Token(claims)))) => {
                 claims.expires_at > chrono::Utc::now().timestamp()
                     && self.state.services.authority.viewer(claims).await.is_ok()
+            }
+            Some(Some((_, Credential::ApiKey(digest)))) => {
+                self.state.services.authority.key_viewer(*digest).await.is_ok()
             }
             _ => true,
         }
@@ -360,7 +364,7 @@ impl Connection {
     }
 
     /// The viewer a `connection_init` payload names: none without a token; a bad one is refused.
-    async fn authenticate(&self, payload: Option<&Value>) -> Result<Option<(Viewer, TokenClaims)>, AppError> {
+    async fn authenticate(&self, payload: Option<&Value>) -> Result<Option<(Viewer, Credential)>, AppError> {
         let Some(value) = payload.and_then(authorization) else {
             return Ok(None);
         };

@@ -4,13 +4,14 @@
 
 pub mod cost;
 pub mod node;
+pub mod scopes;
 
 use std::sync::Arc;
 
 use async_graphql::{Data, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{
-    accounts::{self, AccountService, Authority, SessionService, loaders::UserLoader},
+    accounts::{self, AccountService, ApiKeyService, Authority, SessionService, loaders::UserLoader},
     auth::{ClientAddress, UserAgent, Viewer},
     calls::{
         self, CallService,
@@ -33,6 +34,7 @@ use crate::{
 pub struct Query(
     accounts::graphql::AccountQuery,
     accounts::manage::ManageQuery,
+    accounts::api_keys_graphql::ApiKeyQuery,
     numbers::graphql::NumberQuery,
     calls::graphql::CallQuery,
     calls::graphql::StatsQuery,
@@ -43,6 +45,7 @@ pub struct Query(
 pub struct Mutation(
     accounts::graphql::AccountMutation,
     accounts::manage::ManageMutation,
+    accounts::api_keys_graphql::ApiKeyMutation,
     numbers::graphql::NumberMutation,
     calls::graphql::CallMutation,
 );
@@ -60,6 +63,7 @@ pub struct Services {
     pub authority: Authority,
     pub accounts: AccountService,
     pub sessions: SessionService,
+    pub api_keys: ApiKeyService,
     pub numbers: NumberService,
     pub calls: CallService,
     /// Region for phone numbers written without a country code, from `DEFAULT_REGION`.
@@ -142,6 +146,7 @@ pub fn builder(options: &Options) -> SchemaBuilder<Query, Mutation, Subscription
         cost_model: cost::field_cost,
         one_per_request: PASSWORD_FIELDS,
         throttle: Arc::new(Throttle::new(options.throttle)),
+        key_rules: scopes::key_access,
     };
     let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default()).extension(guard);
     if options.introspection {
@@ -156,6 +161,7 @@ pub fn build(services: Services, options: &Options) -> AppSchema {
     builder(options)
         .data(services.accounts)
         .data(services.sessions)
+        .data(services.api_keys)
         .data(services.numbers)
         .data(services.calls)
         .data(services.default_region)

@@ -6,12 +6,13 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
-    accounts::{graphql::User, loaders::UserLoader},
+    accounts::{ApiKeyService, api_keys_graphql::ApiKey, graphql::User, loaders::UserLoader},
     calls::{graphql::CallLog, loaders::CallLoader},
     error::AppError,
     graphql::{
         ContextExt,
         ids::{self, NodeType},
+        key_scopes::{FieldPlace, check_field},
         loaders::unshare,
     },
     numbers::{graphql::VirtualNumber, loaders::NumberLoader},
@@ -24,6 +25,7 @@ pub enum Node {
     User(User),
     VirtualNumber(VirtualNumber),
     CallLog(CallLog),
+    ApiKey(ApiKey),
 }
 
 #[derive(Default)]
@@ -33,8 +35,19 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Any object by its global id; `null` when it does not exist or is not yours.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>, AppError> {
-        ctx.viewer()?;
+        let viewer = ctx.viewer()?;
         let (kind, key) = ids::decode(&id, "id")?;
+        // An API key reads an object here as it would through its own type (the
+        // type comes from the id the client sent, so this reveals nothing).
+        if let Some(grant) = viewer.api_key {
+            let place = FieldPlace {
+                root: "node",
+                parent: kind.name(),
+                field: "id",
+                leaf: true,
+            };
+            check_field(super::scopes::key_access, grant.scopes, &place)?;
+        }
         Ok(match kind {
             NodeType::User => ctx
                 .loader::<UserLoader>()?
@@ -54,6 +67,12 @@ impl NodeQuery {
                 .await
                 .map_err(unshare)?
                 .map(|log| Node::CallLog(log.into())),
+            // Your own keys only: staff see no one else's.
+            NodeType::ApiKey => ctx
+                .service::<ApiKeyService>()?
+                .find_own(viewer, key)
+                .await?
+                .map(|key| Node::ApiKey(key.into())),
             NodeType::Session => None,
         })
     }

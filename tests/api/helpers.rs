@@ -276,6 +276,20 @@ impl<'a> TestUser<'a> {
             .to_owned()
     }
 
+    /// Makes an API key with these scopes (`READ_NUMBERS`, …) and returns its secret.
+    pub async fn creates_api_key(&self, scopes: &[&str]) -> String {
+        let response = self
+            .gql(
+                CREATE_API_KEY,
+                json!({ "input": { "name": format!("backend {}", scopes.join("+")), "scopes": scopes } }),
+            )
+            .await;
+        response.data("createApiKey")["secret"]
+            .as_str()
+            .unwrap_or_else(|| panic!("creating a key failed: {}", response.body))
+            .to_owned()
+    }
+
     /// Releases the number `id`; the answer is the caller's to check.
     pub async fn releases_number(&self, id: &str) -> GqlResponse {
         self.gql(RELEASE_NUMBER, json!({ "id": id })).await
@@ -338,6 +352,8 @@ pub const LOGIN: &str =
     accessToken refreshToken tokenType expiresIn user { id username } } }";
 pub const CREATE_NUMBER: &str = "mutation($input: CreateVirtualNumberInput!) { createVirtualNumber(input: $input) {
     id phoneNumber friendlyName countryCode isActive owner { id username } } }";
+pub const CREATE_API_KEY: &str = "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) {
+    secret apiKey { id name tokenPrefix scopes createdAt expiresAt lastUsedAt revokedAt } } }";
 pub const RELEASE_NUMBER: &str = "mutation($id: ID!) { releaseVirtualNumber(id: $id) }";
 pub const VIRTUAL_NUMBER: &str = "query($id: ID!) { virtualNumber(id: $id) { id phoneNumber friendlyName isActive } }";
 pub const MY_NUMBERS: &str =

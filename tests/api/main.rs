@@ -2,6 +2,10 @@
 //! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod accounts;
+mod api_key_access;
+mod api_key_attacks;
+mod api_key_socket;
+mod api_keys;
 mod attacks;
 mod authority;
 mod browser;
