@@ -8,6 +8,7 @@ mod browser;
 mod call_paging;
 mod calls;
 mod cli;
+mod counterparts;
 mod edges;
 mod helpers;
 mod lifecycle;
