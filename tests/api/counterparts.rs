@@ -2,6 +2,7 @@
 //! service numbers, unverifiable digits. Recorded with their kind, listed,
 //! filtered and counted; text that is no number at all is still refused.
 
+use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{CALL_LOGS, RECORD_CALL, TestApp, TestUser};
@@ -315,4 +316,34 @@ async fn counterpart_kinds_are_private_like_every_other_filter() {
     anonymous.assert_error("UNAUTHENTICATED", None);
     bobs_record.assert_error("NOT_FOUND", None);
     assert_eq!(logs(&alice, json!({})).await["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn logs_written_before_kinds_existed_read_as_numbers() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let number = alice.creates_number(NUMBER).await;
+    alice.records_call(from(&number, "anonymous")).await;
+    // A row as the code before counterpart kinds wrote it: no kind, no extension.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let backend = db.get_database_backend();
+    let new_id = match backend {
+        sea_orm::DbBackend::Postgres => "gen_random_uuid()",
+        _ => "randomblob(16)",
+    };
+    let old_row = format!(
+        "INSERT INTO call_logs (id, virtual_number_id, owner_id, direction, status, caller_number, \
+         called_number, counterpart_number, started_at, duration_seconds, external_id, created_at) \
+         SELECT {new_id}, virtual_number_id, owner_id, direction, status, '+14155550100', \
+         called_number, '+14155550100', started_at, duration_seconds, NULL, created_at FROM call_logs"
+    );
+    db.execute_raw(Statement::from_string(backend, old_row)).await.unwrap();
+
+    let numbers = logs(&alice, json!({ "counterpartKind": "NUMBER" })).await;
+
+    assert_eq!(
+        kinds_and_numbers(&numbers),
+        vec![("NUMBER".into(), json!("+14155550100"))]
+    );
+    assert_eq!(numbers["edges"][0]["node"]["counterpartNumber"], "+14155550100");
 }
