@@ -10,7 +10,10 @@ use tokio::{net::TcpListener, task::JoinHandle};
 use crate::{
     accounts::{AccountService, AttemptLimits, Authority, SessionService},
     auth::{secret, tokens::TokenKeys},
-    calls::{CallService, events::CallEvents},
+    calls::{
+        CallService,
+        events::{CallEvents, EventTasks},
+    },
     config::Config,
     db,
     http::{self, HttpState},
@@ -22,8 +25,8 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     db: DatabaseConnection,
-    /// The PostgreSQL `LISTEN` task behind subscriptions, stopped at shutdown.
-    event_listener: Option<JoinHandle<()>>,
+    /// The tasks behind subscriptions, stopped at shutdown.
+    event_tasks: EventTasks,
     /// The hourly sweep of expired and ended sessions, stopped at shutdown.
     sweeper: JoinHandle<()>,
 }
@@ -41,7 +44,7 @@ impl App {
     /// Like `build`, over a connection the caller opened (and perhaps instrumented).
     pub async fn build_on(config: &Config, db: DatabaseConnection) -> anyhow::Result<App> {
         db::migrate(&db).await?;
-        let (events, event_listener) = CallEvents::start(db.clone())
+        let (events, event_tasks) = CallEvents::start(db.clone())
             .await
             .context("listening for call events")?;
         let services = services(config, db.clone(), events)?;
@@ -63,7 +66,7 @@ impl App {
             listener,
             router,
             db,
-            event_listener,
+            event_tasks,
             sweeper,
         })
     }
@@ -80,9 +83,7 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
-        if let Some(listener) = self.event_listener {
-            listener.abort();
-        }
+        drop(self.event_tasks);
         self.sweeper.abort();
         self.db.close().await.context("closing the database pool")?;
         tracing::info!("switchboard stopped");

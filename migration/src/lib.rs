@@ -13,6 +13,7 @@ mod m20261126_000006_fold_friendly_names;
 mod m20261126_000007_create_rate_limits;
 mod m20261126_000008_create_sessions;
 mod m20261126_000009_counterpart_kinds;
+mod m20261126_000010_sequence_call_logs;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_create_rate_limits::Migration),
             Box::new(m20261126_000008_create_sessions::Migration),
             Box::new(m20261126_000009_counterpart_kinds::Migration),
+            Box::new(m20261126_000010_sequence_call_logs::Migration),
         ]
     }
 }

@@ -1,21 +1,25 @@
 //! The rules of call logs: who may record and read which, idempotent ingestion
 //! by `externalId`, and newest-first keyset paging on `(started_at, id)`.
 
-use std::collections::HashMap;
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::Arc,
+};
 
-use futures_util::{Stream, StreamExt, stream};
-use tokio::sync::broadcast::error::RecvError;
+use futures_util::{Stream, stream};
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use sea_orm::{
-    ActiveValue::Set,
+    ActiveValue::{NotSet, Set},
     Condition, DatabaseConnection, FromQueryResult, Order, PaginatorTrait, QueryOrder, QuerySelect, QueryTrait,
+    TransactionTrait,
     prelude::*,
     sea_query::{Alias, Asterisk, ExprTrait, Query, SimpleExpr, WindowStatement},
 };
 use uuid::Uuid;
 
 use super::{
-    events::CallEvents,
+    events::{CallEvents, Event},
     types::{CallDirection, CallFilter, CallKey, CallStatus, CounterpartKind, ExternalId, NewCall},
 };
 use crate::{
@@ -23,7 +27,7 @@ use crate::{
     entity::{
         self,
         call_logs::{self, Column},
-        virtual_numbers,
+        sequences, virtual_numbers,
     },
     error::{AppError, violates},
     numbers::NUMBER_NOT_FOUND,
@@ -41,24 +45,67 @@ impl CallService {
         CallService { db, events }
     }
 
-    /// New logs the viewer may read as they are recorded (on any instance), all of
-    /// them or one number's (which the caller has already checked the viewer may see).
-    /// A subscriber that falls too far behind skips what it missed.
-    pub fn feed(&self, viewer: Viewer, number_id: Option<Uuid>) -> impl Stream<Item = call_logs::Model> + use<> {
+    /// The logs the viewer may read (all of them or one number's, which the caller
+    /// has checked the viewer may see), in the order they were recorded: first
+    /// every one recorded after `after` (a `seq`) from the database, then each new
+    /// one as it is recorded on any instance, with no gap and no duplicate across
+    /// the hand-over. Without `after`, only what is recorded from now on.
+    ///
+    /// A subscriber that falls more than the broadcast buffer behind reads what
+    /// it missed from the database instead of losing it.
+    pub fn feed(
+        &self,
+        viewer: Viewer,
+        number_id: Option<Uuid>,
+        after: Option<i64>,
+    ) -> impl Stream<Item = Result<Event, AppError>> + use<> {
+        // Listen first, then decide where to start: nothing recorded in between is lost.
         let receiver = self.events.subscribe();
-        let events = stream::unfold(receiver, |mut receiver| async move {
-            loop {
-                match receiver.recv().await {
-                    Ok(log) => return Some((log, receiver)),
-                    Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "a callLogged subscriber fell behind"),
-                    Err(RecvError::Closed) => return None,
-                }
-            }
-        });
-        events.filter(move |log| {
-            let wanted = viewer.may_act_for(log.owner_id) && number_id.is_none_or(|id| id == log.virtual_number_id);
-            std::future::ready(wanted)
+        let follow = Follow {
+            calls: self.clone(),
+            viewer,
+            number_id,
+            last: after.unwrap_or_else(|| self.events.latest()),
+            replaying: after.is_some(),
+            pending: VecDeque::new(),
+            receiver,
+            failed: false,
+        };
+        stream::unfold(follow, |mut follow| async move {
+            let next = follow.next().await?;
+            Some((next, follow))
         })
+    }
+
+    /// The `seq` of a log the viewer may read, for resuming a feed from it.
+    pub async fn seq_of(&self, viewer: &Viewer, id: Uuid) -> Result<Option<i64>, AppError> {
+        Ok(call_logs::Entity::find()
+            .filter(scope(viewer, &CallFilter::default()).add(Column::Id.eq(id)))
+            .select_only()
+            .column(Column::Seq)
+            .into_tuple()
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Up to `limit` logs in scope recorded after `seq`, in recording order.
+    async fn recorded_after(
+        &self,
+        viewer: &Viewer,
+        number_id: Option<Uuid>,
+        seq: i64,
+        limit: u64,
+    ) -> Result<Vec<call_logs::Model>, AppError> {
+        let filter = CallFilter {
+            virtual_number_id: number_id,
+            ..CallFilter::default()
+        };
+        Ok(call_logs::Entity::find()
+            .filter(scope(viewer, &filter).add(Column::Seq.gt(seq)))
+            .order_by_asc(Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
     }
 
     /// Logs a call on one of the viewer's numbers. The same `external_id` on the
@@ -115,7 +162,7 @@ impl CallService {
                 "a call that was not completed has durationSeconds 0",
             ));
         }
-        let log = call_logs::ActiveModel {
+        let mut log = call_logs::ActiveModel {
             id: Set(Uuid::now_v7()),
             virtual_number_id: Set(number.id),
             owner_id: Set(number.owner_id),
@@ -130,22 +177,32 @@ impl CallService {
             duration_seconds: Set(call.duration.seconds()),
             external_id: Set(call.external_id.as_ref().map(|id| id.as_str().to_owned())),
             created_at: Set(entity::now()),
+            seq: NotSet,
         };
-        match log.insert(&self.db).await {
+        // Numbered and written in one transaction, so calls commit in `seq` order.
+        let transaction = self.db.begin().await?;
+        log.seq = Set(sequences::take(&transaction, sequences::CALL_LOGS, 1).await?);
+        match log.insert(&transaction).await {
             Ok(log) => {
-                // The call is recorded whether or not anyone hears of it.
-                if let Err(error) = self.events.publish(&log).await {
+                transaction.commit().await?;
+                // The call is recorded whether or not anyone hears of it now: every
+                // instance also looks for new calls on its own every few seconds.
+                self.events.wake();
+                if let Err(error) = self.events.announce(&self.db, log.seq).await {
                     tracing::warn!(?error, "could not announce a new call log");
                 }
                 Ok(log)
             }
-            Err(error) => match &call.external_id {
-                Some(external_id) if violates(&error, call_logs::EXTERNAL_ID_KEY) => self
-                    .find_external(number.id, external_id)
-                    .await?
-                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("external id conflict without a row"))),
-                _ => Err(error.into()),
-            },
+            Err(error) => {
+                transaction.rollback().await?;
+                match &call.external_id {
+                    Some(external_id) if violates(&error, call_logs::EXTERNAL_ID_KEY) => self
+                        .find_external(number.id, external_id)
+                        .await?
+                        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("external id conflict without a row"))),
+                    _ => Err(error.into()),
+                }
+            }
         }
     }
 
@@ -317,4 +374,73 @@ pub fn scope(viewer: &Viewer, filter: &CallFilter) -> Condition {
         condition = condition.add(Column::CounterpartKind.eq(kind));
     }
     condition
+}
+
+/// How many logs a replaying feed reads per query.
+const REPLAY_BATCH: u64 = 200;
+
+/// One subscriber's place in the feed: the last `seq` it has been given (or
+/// passed over), and whether it is still reading from the database.
+struct Follow {
+    calls: CallService,
+    viewer: Viewer,
+    number_id: Option<Uuid>,
+    last: i64,
+    replaying: bool,
+    pending: VecDeque<call_logs::Model>,
+    receiver: broadcast::Receiver<Event>,
+    failed: bool,
+}
+
+impl Follow {
+    fn wants(&self, log: &call_logs::Model) -> bool {
+        self.viewer.may_act_for(log.owner_id) && self.number_id.is_none_or(|id| id == log.virtual_number_id)
+    }
+
+    async fn next(&mut self) -> Option<Result<Event, AppError>> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if let Some(log) = self.pending.pop_front() {
+                self.last = log.seq;
+                return Some(Ok(Arc::new(log)));
+            }
+            if self.replaying {
+                match self
+                    .calls
+                    .recorded_after(&self.viewer, self.number_id, self.last, REPLAY_BATCH)
+                    .await
+                {
+                    Ok(rows) => {
+                        self.replaying = rows.len() as u64 == REPLAY_BATCH;
+                        self.pending.extend(rows);
+                        continue;
+                    }
+                    Err(error) => {
+                        self.failed = true;
+                        return Some(Err(error));
+                    }
+                }
+            }
+            match self.receiver.recv().await {
+                // Events arrive in `seq` order; what the replay already gave is skipped.
+                Ok(log) if log.seq > self.last => {
+                    self.last = log.seq;
+                    if self.wants(&log) {
+                        return Some(Ok(log));
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::info!(
+                        missed,
+                        "a callLogged subscriber fell behind; reading the rest from the database"
+                    );
+                    self.replaying = true;
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
 }

@@ -8,7 +8,10 @@ use std::time::Duration;
 use chrono::{TimeDelta, Timelike};
 use futures_util::{StreamExt, stream};
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    DatabaseConnection, EntityTrait,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -20,7 +23,7 @@ use crate::{
     entity::{
         self,
         call_logs::{self, CallDirection, CallStatus, CounterpartKind},
-        virtual_numbers,
+        sequences, virtual_numbers,
     },
     error::{AppError, describe},
     numbers::{E164, FriendlyName, NewNumber, NumberService},
@@ -162,7 +165,17 @@ pub async fn seed_demo(db: &DatabaseConnection, options: SeedOptions) -> anyhow:
                 with_demo_counterpart(&mut rng, line, call)
             })
             .collect();
-        async move { call_logs::Entity::insert_many(rows).exec(db).await.map(|_| size) }
+        async move {
+            // Numbered by block. Batches commit in any order, so a `callLogged`
+            // subscriber watching a seed may get them late (its instance's next
+            // poll), not in `seq` order: only recordCall promises that.
+            let mut rows = rows;
+            let last = sequences::take(db, sequences::CALL_LOGS, size as i64).await?;
+            for (row, seq) in rows.iter_mut().zip(last - size as i64 + 1..) {
+                row.seq = Set(seq);
+            }
+            call_logs::Entity::insert_many(rows).exec(db).await.map(|_| size)
+        }
     });
     // SQLite has one writer at a time; more would only wait on its lock.
     let writers = match db.get_database_backend() {
@@ -233,6 +246,7 @@ fn demo_call(
         duration_seconds: Set(duration),
         external_id: Set(None),
         created_at: Set(now),
+        seq: NotSet,
     }
 }
 

@@ -88,6 +88,8 @@ pub struct Model {
     pub duration_seconds: i32,
     pub external_id: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The order calls were recorded in (see `entity::sequences`), for `callLogged`.
+    pub seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

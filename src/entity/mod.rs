@@ -3,6 +3,7 @@
 
 pub mod call_logs;
 pub mod refresh_tokens;
+pub mod sequences;
 pub mod sessions;
 pub mod users;
 pub mod virtual_numbers;

@@ -27,7 +27,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::{
-    sync::{Semaphore, mpsc},
+    sync::{Notify, Semaphore, mpsc},
     task::JoinHandle,
 };
 use uuid::Uuid;
@@ -100,8 +100,12 @@ impl Sockets {
 }
 /// Largest message accepted, as for HTTP bodies.
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
-/// Messages waiting for a slow client before its connection is closed.
+/// Messages waiting for a client before the next one must wait for room.
 const OUTGOING_BUFFER: usize = 256;
+/// How long a message may wait for room before its client is closed as too slow.
+const SLOW_CLIENT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a closing connection may take to say goodbye before it is dropped.
+const FAREWELL: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -180,6 +184,8 @@ struct Connection {
     /// Set by an accepted `connection_init`.
     acknowledged: Option<Option<(Viewer, TokenClaims)>>,
     operations: HashMap<String, JoinHandle<()>>,
+    /// Raised by an operation whose client has taken nothing for `SLOW_CLIENT_GRACE`.
+    too_slow: Arc<Notify>,
 }
 
 impl Connection {
@@ -190,6 +196,7 @@ impl Connection {
             agent,
             acknowledged: None,
             operations: HashMap::new(),
+            too_slow: Arc::new(Notify::new()),
         }
     }
 
@@ -215,12 +222,16 @@ impl Connection {
             }
             let _ = sink.close().await;
         });
+        let writer_abort = writer.abort_handle();
         let init_deadline = tokio::time::sleep(self.state.sockets.limits.init_timeout);
         tokio::pin!(init_deadline);
         let mut authority = tokio::time::interval(AUTHORITY_CHECK);
         authority.tick().await;
         let close = loop {
             tokio::select! {
+                () = self.too_slow.notified() => {
+                    break Some((4499, "Too slow: messages were piling up"));
+                }
                 () = &mut init_deadline, if self.acknowledged.is_none() => {
                     break Some((4408, "Connection initialisation timeout"));
                 }
@@ -255,11 +266,17 @@ impl Connection {
         if let Some(Some((viewer, _))) = self.acknowledged {
             self.state.sockets.leave(viewer.user_id);
         }
-        if let Some((code, reason)) = close {
-            let _ = outgoing.send(Outgoing::Close(code, reason)).await;
-        }
-        drop(outgoing);
-        let _ = writer.await;
+        // A writer stuck on a client that reads nothing is given up on: the
+        // connection is dropped, close frame or not.
+        let farewell = async {
+            if let Some((code, reason)) = close {
+                let _ = outgoing.send(Outgoing::Close(code, reason)).await;
+            }
+            drop(outgoing);
+            writer.await
+        };
+        let _ = tokio::time::timeout(FAREWELL, farewell).await;
+        writer_abort.abort();
     }
 
     /// Whether the viewer of this connection still stands (token unexpired, user
@@ -364,6 +381,7 @@ impl Connection {
             .request_data(viewer, self.address, self.agent.clone());
         let mut results = self.state.schema.execute_stream(request);
         let metrics = self.state.metrics.clone();
+        let too_slow = self.too_slow.clone();
         tokio::spawn(async move {
             metrics.subscriptions.inc();
             // Counted down however the task ends (finished, completed by the client, aborted).
@@ -378,11 +396,16 @@ impl Connection {
                 } else {
                     json!({ "type": "next", "id": id, "payload": response })
                 };
-                // A client too slow to take its messages is closed rather than buffered for.
-                if outgoing.try_send(Outgoing::Json(message)).is_err() {
-                    metrics.subscribers_dropped.inc();
-                    let _ = outgoing.try_send(Outgoing::Close(4499, "Too slow: messages were piling up"));
-                    return;
+                // A burst (a replay) waits for the client; a client that takes nothing for
+                // a while is closed rather than buffered for (it resumes with `after`).
+                match tokio::time::timeout(SLOW_CLIENT_GRACE, outgoing.send(Outgoing::Json(message))).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return, // the connection is closing
+                    Err(_) => {
+                        metrics.subscribers_dropped.inc();
+                        too_slow.notify_one();
+                        return;
+                    }
                 }
                 metrics.events_delivered.inc();
                 if never_ran {

@@ -64,17 +64,17 @@ async fn figures_past_two_to_the_31_are_exact_and_typed_long() {
     let copy = match db.get_database_backend() {
         DbBackend::Postgres => {
             "INSERT INTO call_logs (id, virtual_number_id, owner_id, direction, status, caller_number, \
-             called_number, counterpart_number, started_at, duration_seconds, external_id, created_at) \
+             called_number, counterpart_number, started_at, duration_seconds, external_id, created_at, seq) \
              SELECT gen_random_uuid(), virtual_number_id, owner_id, direction, status, caller_number, \
-             called_number, counterpart_number, started_at, 86400, NULL, created_at \
-             FROM call_logs, generate_series(1, 25000)"
+             called_number, counterpart_number, started_at, 86400, NULL, created_at, seq + i \
+             FROM call_logs, generate_series(1, 25000) AS i"
         }
         _ => {
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) \
              INSERT INTO call_logs (id, virtual_number_id, owner_id, direction, status, caller_number, \
-             called_number, counterpart_number, started_at, duration_seconds, external_id, created_at) \
+             called_number, counterpart_number, started_at, duration_seconds, external_id, created_at, seq) \
              SELECT randomblob(16), virtual_number_id, owner_id, direction, status, caller_number, \
-             called_number, counterpart_number, started_at, 86400, NULL, created_at \
+             called_number, counterpart_number, started_at, 86400, NULL, created_at, seq + i \
              FROM call_logs, n"
         }
     };

@@ -2,6 +2,7 @@
 
 mod database;
 mod pages;
+mod ws;
 
 use std::sync::{
     Arc,
@@ -22,6 +23,7 @@ use tokio::sync::oneshot;
 
 use database::{FreshDatabase, fresh_database};
 pub use pages::{Walk, edge_ids, ids_of_pages};
+pub use ws::{Arrival, WsClient};
 
 /// Signs tokens in tests; long enough for the production rule.
 pub const TEST_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";

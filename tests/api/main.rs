@@ -10,6 +10,7 @@ mod calls;
 mod cli;
 mod counterparts;
 mod edges;
+mod feed;
 mod helpers;
 mod lifecycle;
 mod manage;

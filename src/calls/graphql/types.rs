@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    calls::types::{self, CallFilter, counterpart_search, filter_instant},
+    calls::types::{self, CallFilter, CallKey, counterpart_search, filter_instant},
     entity::call_logs,
     error::AppError,
     graphql::{
@@ -16,6 +16,7 @@ use crate::{
         loaders::unshare,
     },
     numbers::{DefaultRegion, NUMBER_NOT_FOUND, graphql::VirtualNumber, loaders::HistoryNumberLoader},
+    paging::CursorKey,
 };
 
 /// Which way a call went, seen from the virtual number.
@@ -150,6 +151,12 @@ impl CallLog {
 
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// This log's cursor: the same as its edge's in `callLogs`, and what
+    /// `callLogged(after:)` resumes from.
+    async fn cursor(&self) -> String {
+        CallKey::of(&self.0).encode_cursor()
     }
 }
 
