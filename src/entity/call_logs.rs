@@ -78,11 +78,8 @@ pub struct Model {
     /// The other party: the caller of an inbound call, the called of an outbound one;
     /// E.164 for a `Number`, `''` when withheld, the digits otherwise.
     pub counterpart_number: String,
-    // `default`: a call announced by an instance that predates kinds is a number.
-    #[serde(default)]
     pub counterpart_kind: CounterpartKind,
     /// The extension (or subaddress) a `Number` counterpart was given with.
-    #[serde(default)]
     pub counterpart_extension: Option<String>,
     pub started_at: DateTimeUtc,
     pub duration_seconds: i32,
