@@ -155,6 +155,19 @@ pub struct Config {
     #[arg(long, env = "WS_INIT_TIMEOUT", global = true, default_value = "3s", value_parser = humantime::parse_duration)]
     pub ws_init_timeout: Duration,
 
+    /// Documents kept for Apollo's automatic persisted queries, per instance (0: off).
+    #[arg(long, env = "PERSISTED_QUERIES_CACHE", global = true, default_value_t = 1_000)]
+    pub persisted_queries_cache: usize,
+
+    /// A manifest of trusted documents (graphql-codegen's or Relay's `{ "hash": "document" }`,
+    /// or Apollo's persisted query manifest); clients may send them by hash.
+    #[arg(long, env = "TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<PathBuf>,
+
+    /// Run only the documents in `TRUSTED_DOCUMENTS`; refuse every other.
+    #[arg(long, env = "TRUSTED_DOCUMENTS_ONLY", global = true, default_value_t = false, action = clap::ArgAction::Set)]
+    pub trusted_documents_only: bool,
+
     /// Log format: `pretty` for people, `json` for machines. Levels come from `RUST_LOG`.
     #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -193,6 +206,9 @@ impl fmt::Debug for Config {
             ws_max_connections_per_user,
             ws_max_operations,
             ws_init_timeout,
+            persisted_queries_cache,
+            trusted_documents,
+            trusted_documents_only,
             default_region,
             log_format,
         } = self;
@@ -235,6 +251,9 @@ impl fmt::Debug for Config {
             .field("ws_max_connections_per_user", ws_max_connections_per_user)
             .field("ws_max_operations", ws_max_operations)
             .field("ws_init_timeout", ws_init_timeout)
+            .field("persisted_queries_cache", persisted_queries_cache)
+            .field("trusted_documents", trusted_documents)
+            .field("trusted_documents_only", trusted_documents_only)
             .field("default_region", default_region)
             .field("log_format", log_format)
             .finish()

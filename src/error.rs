@@ -31,6 +31,9 @@ pub enum AppError {
         maximum: u64,
         found: u64,
     },
+    /// A persisted query sent by hash alone that this instance does not hold
+    /// (Apollo's protocol: the client sends it again with its text).
+    PersistedQueryNotFound,
     /// Anything else. Logged once with its context; the client sees only "internal error".
     Internal(anyhow::Error),
 }
@@ -60,6 +63,7 @@ impl AppError {
             AppError::Conflict { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::TooComplex { .. } => "QUERY_TOO_COMPLEX",
+            AppError::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -104,6 +108,8 @@ impl From<AppError> for async_graphql::Error {
                     None,
                 )
             }
+            // The message Apollo's clients look for, besides the code.
+            AppError::PersistedQueryNotFound => ("PersistedQueryNotFound".to_owned(), None, None),
             AppError::Internal(cause) => {
                 // The one place internal detail goes: the log, with the request's span.
                 tracing::error!(error = ?cause, "internal error");
@@ -197,6 +203,7 @@ pub fn describe(error: &AppError) -> String {
         AppError::Conflict { field, message } => format!("{field}: {message}"),
         AppError::RateLimited { retry_after_secs } => format!("rate limited; retry in {retry_after_secs}s"),
         AppError::TooComplex { limit, maximum, found } => format!("{limit} {found} is over {maximum}"),
+        AppError::PersistedQueryNotFound => "no persisted query has that hash".to_owned(),
         AppError::Internal(cause) => format!("{cause:#}"),
     }
 }

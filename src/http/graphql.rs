@@ -2,7 +2,7 @@
 //! request, gives every error a code, and answers with a fitting HTTP status.
 
 use async_graphql::{ErrorExtensionValues, ParseRequestError, parser::types::OperationType};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use async_graphql_axum::{GraphQLRequest, rejection::GraphQLRejection};
 use std::net::SocketAddr;
 
 use axum::{
@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{HttpState, client::client_address, playground};
+use super::{HttpState, client::client_address, media::MediaType, playground};
 use crate::{
     auth::{UserAgent, Viewer, tokens::TokenClaims},
     error::AppError,
@@ -24,17 +24,14 @@ pub async fn post(
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
+    let Some(media) = MediaType::negotiate(&headers) else {
+        return not_acceptable();
+    };
     match request {
-        Ok(request) => execute(&state, peer, &headers, request.into_inner(), false).await,
-        // A body that is not a GraphQL request still gets a GraphQL error with a code.
+        Ok(request) => execute(&state, peer, &headers, media, request.into_inner(), false).await,
         Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-        Err(_) => refuse(
-            StatusCode::BAD_REQUEST,
-            AppError::bad_input(
-                "body",
-                "send a JSON body such as {\"query\": \"{ me { id } }\", \"variables\": {}}",
-            ),
-        ),
+        // A body that is not a GraphQL request still gets a GraphQL error with a code.
+        Err(GraphQLRejection(rejection)) => refuse_as(media, StatusCode::BAD_REQUEST, malformed(&rejection)),
     }
 }
 
@@ -49,46 +46,132 @@ pub async fn get(
         .get(header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    match request {
-        Ok(request) if !wants_html => execute(&state, peer, &headers, request.into_inner(), true).await,
-        _ => playground::playground().await.into_response(),
+    if wants_html {
+        return playground::playground().await.into_response();
     }
+    let Some(media) = MediaType::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    match request {
+        Ok(request) => execute(&state, peer, &headers, media, request.into_inner(), true).await,
+        Err(GraphQLRejection(rejection)) => refuse_as(media, StatusCode::BAD_REQUEST, malformed(&rejection)),
+    }
+}
+
+/// What was wrong with a request that is not a GraphQL request at all.
+fn malformed(rejection: &ParseRequestError) -> AppError {
+    let message = match rejection {
+        ParseRequestError::InvalidRequest(error) if error.to_string().contains("missing field `query`") => {
+            "the request has no `query`: send {\"query\": \"{ me { id } }\", \"variables\": {}}"
+        }
+        ParseRequestError::InvalidRequest(_) => {
+            "the body is not a GraphQL request: send JSON such as {\"query\": \"{ me { id } }\", \"variables\": {}} \
+             (`query` a string, `operationName` a string or null, `variables` and `extensions` objects or null)"
+        }
+        _ => "the request could not be read: send JSON such as {\"query\": \"{ me { id } }\", \"variables\": {}}",
+    };
+    AppError::bad_input("body", message)
+}
+
+fn not_acceptable() -> Response {
+    refuse_as(
+        MediaType::Json,
+        StatusCode::NOT_ACCEPTABLE,
+        AppError::bad_input(
+            "Accept",
+            "GraphQL responses are sent as application/graphql-response+json or application/json; accept one of them",
+        ),
+    )
 }
 
 async fn execute(
     state: &HttpState,
     peer: SocketAddr,
     headers: &HeaderMap,
+    media: MediaType,
     request: async_graphql::Request,
     queries_only: bool,
 ) -> Response {
     let viewer = match viewer_from(headers, state).await {
         Ok(viewer) => viewer,
-        Err(error) => return refuse(StatusCode::UNAUTHORIZED, error),
+        Err(error) => return refuse_as(media, StatusCode::UNAUTHORIZED, error),
     };
+    let mut request = request;
+    if let Err(error) = state.persisted.resolve(&mut request) {
+        let miss = matches!(error, AppError::PersistedQueryNotFound);
+        let mut http = refuse_as(media, media.status_when_refused(), error);
+        if miss {
+            // A CDN must not keep the miss: the client is about to register the document.
+            http.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache, must-revalidate"),
+            );
+        }
+        return http;
+    }
+    // Not a well-formed GraphQL-over-HTTP request (whatever the media type): 400.
+    if request.query.trim().is_empty() {
+        return refuse_as(
+            media,
+            StatusCode::BAD_REQUEST,
+            AppError::bad_input(
+                "query",
+                "the request has no `query`: send {\"query\": \"{ me { id } }\", \"variables\": {}}",
+            ),
+        );
+    }
     if queries_only && !is_query(&request) {
-        return refuse(
+        let mut http = refuse_as(
+            media,
             StatusCode::METHOD_NOT_ALLOWED,
             AppError::bad_input("query", "GET runs queries only; send mutations with POST"),
         );
+        http.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return http;
     }
     // Loaders are made per request: each answers only what this request's viewer may see.
-    let mut request = request;
     let address = client_address(peer, headers, &state.trusted_proxies);
     request.data = state.services.request_data(viewer, address, user_agent(headers));
     let mut response = state.schema.execute(request).await;
-    let (status, retry_after) = label_errors(&mut response);
+    let outcome = label_errors(&mut response);
     for error in &response.errors {
         if let Some(async_graphql::Value::String(code)) = error.extensions.as_ref().and_then(|e| e.get("code")) {
             state.metrics.graphql_error(code);
         }
     }
-    let mut http = (status, GraphQLResponse::from(response)).into_response();
-    if let Some(seconds) = retry_after {
+    let status = match outcome {
+        Outcome::Ran => StatusCode::OK,
+        Outcome::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Outcome::NeverRan => media.status_when_refused(),
+    };
+    let mut http = respond(status, media, &response, outcome != Outcome::Ran);
+    if let Outcome::Throttled { retry_after } = outcome {
         http.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     }
     http
+}
+
+/// The response as `media`, without a `data` entry when the request never ran
+/// (the GraphQL specification: no `data` when execution did not start).
+fn respond(status: StatusCode, media: MediaType, response: &async_graphql::Response, never_ran: bool) -> Response {
+    let mut body = match serde_json::to_value(response) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "encoding a GraphQL response");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    if never_ran && let Some(object) = body.as_object_mut() {
+        object.remove("data");
+    }
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The request's `User-Agent`, if it is text.
@@ -145,13 +228,18 @@ fn is_query(request: &async_graphql::Request) -> bool {
     operation_type(request.operation_name.as_deref()).is_none_or(|ty| ty == OperationType::Query)
 }
 
-/// A GraphQL error response with this status (and `WWW-Authenticate` on 401).
-pub fn refuse(status: StatusCode, error: AppError) -> Response {
+/// A GraphQL error response with this status (and `WWW-Authenticate` on 401),
+/// in the media type the request's `Accept` asks for.
+pub fn refuse(headers: &HeaderMap, status: StatusCode, error: AppError) -> Response {
+    refuse_as(MediaType::negotiate(headers).unwrap_or(MediaType::Json), status, error)
+}
+
+fn refuse_as(media: MediaType, status: StatusCode, error: AppError) -> Response {
     let error: async_graphql::Error = error.into();
     let mut error = error.into_server_error(async_graphql::Pos::default());
     error.locations.clear();
     let response = async_graphql::Response::from_errors(vec![error]);
-    let mut http = (status, GraphQLResponse::from(response)).into_response();
+    let mut http = respond(status, media, &response, true);
     if status == StatusCode::UNAUTHORIZED {
         http.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -178,10 +266,20 @@ pub fn label(error: &mut async_graphql::ServerError) {
     }
 }
 
+/// Whether a request ran, from its errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Execution started (its errors, if any, are field errors).
+    Ran,
+    /// Refused before execution: a syntax, validation or variable error, a limit.
+    NeverRan,
+    /// Refused before execution by the cost throttle: 429 with `Retry-After`.
+    Throttled { retry_after: u64 },
+}
+
 /// Gives a code to the errors async-graphql raises itself (syntax, validation),
-/// shortens messages that quote huge input, and picks the HTTP status: when the
-/// request never ran, 429 (with `Retry-After`) if it was throttled, 400 otherwise.
-fn label_errors(response: &mut async_graphql::Response) -> (StatusCode, Option<u64>) {
+/// shortens messages that quote huge input, and tells whether the request ran.
+fn label_errors(response: &mut async_graphql::Response) -> Outcome {
     let mut never_ran = false;
     let mut retry_after = None;
     for error in &mut response.errors {
@@ -195,10 +293,10 @@ fn label_errors(response: &mut async_graphql::Response) -> (StatusCode, Option<u
         }
     }
     if !never_ran || response.data != async_graphql::Value::Null {
-        return (StatusCode::OK, None);
+        return Outcome::Ran;
     }
     match retry_after {
-        Some(seconds) => (StatusCode::TOO_MANY_REQUESTS, Some(seconds)),
-        None => (StatusCode::BAD_REQUEST, None),
+        Some(retry_after) => Outcome::Throttled { retry_after },
+        None => Outcome::NeverRan,
     }
 }

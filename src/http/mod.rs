@@ -4,7 +4,9 @@
 pub mod client;
 pub mod graphql;
 pub mod health;
+pub mod media;
 pub mod metrics;
+pub mod persisted;
 pub mod playground;
 pub mod security;
 pub mod subscriptions;
@@ -47,6 +49,8 @@ pub struct HttpState {
     pub metrics: Arc<Metrics>,
     /// WebSocket connections open on this instance, and their bounds.
     pub sockets: Arc<subscriptions::Sockets>,
+    /// Automatic persisted queries and trusted documents.
+    pub persisted: Arc<persisted::PersistedDocuments>,
 }
 
 impl HttpState {
@@ -64,6 +68,11 @@ impl HttpState {
             services,
             db,
             metrics: Metrics::new()?,
+            persisted: Arc::new(persisted::PersistedDocuments::new(
+                config.persisted_queries_cache,
+                config.trusted_documents.as_deref(),
+                config.trusted_documents_only,
+            )?),
         })
     }
 }

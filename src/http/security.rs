@@ -32,6 +32,7 @@ pub async fn require_json(request: Request, next: Next) -> Response {
     match media_type {
         Some(media_type) if JSON_TYPES.contains(&media_type.as_str()) => next.run(request).await,
         _ => refuse(
+            request.headers(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::bad_input(
                 "Content-Type",

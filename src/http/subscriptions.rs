@@ -135,11 +135,14 @@ enum ClientMessage {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SubscribePayload {
+    #[serde(default)]
     query: String,
     #[serde(default)]
     variables: Option<Value>,
     #[serde(default)]
     operation_name: Option<String>,
+    #[serde(default)]
+    extensions: Option<Value>,
 }
 
 /// What the writer sends: a message, or the close that ends the connection.
@@ -375,11 +378,26 @@ impl Connection {
         if let Some(name) = payload.operation_name {
             request = request.operation_name(name);
         }
+        if let Some(Value::Object(extensions)) = payload.extensions {
+            for (name, value) in extensions {
+                if let Ok(value) = async_graphql::Value::from_json(value) {
+                    request.extensions.insert(name, value);
+                }
+            }
+        }
         request.data = self
             .state
             .services
             .request_data(viewer, self.address, self.agent.clone());
-        let mut results = self.state.schema.execute_stream(request);
+        // Persisted and trusted documents hold over the socket as over HTTP.
+        let mut results = match self.state.persisted.resolve(&mut request) {
+            Ok(()) => self.state.schema.execute_stream(request).boxed(),
+            Err(error) => {
+                let mut error = async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default());
+                error.locations.clear();
+                futures_util::stream::once(async move { async_graphql::Response::from_errors(vec![error]) }).boxed()
+            }
+        };
         let metrics = self.state.metrics.clone();
         let too_slow = self.too_slow.clone();
         tokio::spawn(async move {

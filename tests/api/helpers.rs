@@ -37,6 +37,21 @@ pub struct TestApp {
     _database: Option<FreshDatabase>,
 }
 
+/// An HTTP client that asks for GraphQL responses as current clients do (Apollo
+/// Client 4, graphql-ws, urql): `application/graphql-response+json` first, whose
+/// status codes say whether a request ran. `http_spec.rs` tests the legacy type.
+fn graphql_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT,
+        reqwest::header::HeaderValue::from_static("application/graphql-response+json, application/json;q=0.9"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client")
+}
+
 /// The configuration tests run with: a fresh database, any free port, a known secret.
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::for_database(database_url).expect("default configuration");
@@ -110,7 +125,7 @@ impl TestApp {
         TestApp {
             address,
             database_url: url,
-            client: reqwest::Client::new(),
+            client: graphql_client(),
             shutdown: Some(shutdown),
             _database: database,
         }

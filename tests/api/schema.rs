@@ -12,6 +12,28 @@ fn schema_graphql_is_current() {
     );
 }
 
+/// A schema change needs a CHANGELOG.md entry: the newest entry names the
+/// SHA-256 of the schema it describes.
+#[test]
+fn the_changelog_describes_the_current_schema() {
+    use sha2::{Digest, Sha256};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema = std::fs::read_to_string(root.join("schema.graphql")).unwrap_or_default();
+    let changelog = std::fs::read_to_string(root.join("CHANGELOG.md")).unwrap_or_default();
+    let current = hex::encode(Sha256::digest(schema.as_bytes()));
+    let newest = changelog
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("<!-- schema sha256: ")?.strip_suffix(" -->"));
+
+    assert_eq!(
+        newest,
+        Some(current.as_str()),
+        "schema.graphql changed since CHANGELOG.md's newest entry: describe the change there \
+         (added, deprecated, removed, changed nullability) and end the entry with \
+         `<!-- schema sha256: {current} -->`"
+    );
+}
+
 /// The introspection query GraphiQL 3 and graphql-js 16 send (TypeRef nine `ofType`s deep).
 const INTROSPECTION: &str = r#"
 query IntrospectionQuery {
