@@ -12,6 +12,7 @@ mod m20261125_000005_index_call_stats;
 mod m20261126_000006_fold_friendly_names;
 mod m20261126_000007_create_rate_limits;
 mod m20261126_000008_create_sessions;
+mod m20261126_000009_counterpart_kinds;
 mod m20261126_000010_sequence_call_logs;
 mod m20261126_000011_create_api_keys;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_fold_friendly_names::Migration),
             Box::new(m20261126_000007_create_rate_limits::Migration),
             Box::new(m20261126_000008_create_sessions::Migration),
+            Box::new(m20261126_000009_counterpart_kinds::Migration),
             Box::new(m20261126_000010_sequence_call_logs::Migration),
             Box::new(m20261126_000011_create_api_keys::Migration),
         ]

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::{
     events::{CallEvents, Event},
-    types::{CallDirection, CallFilter, CallKey, CallStatus, ExternalId, NewCall},
+    types::{CallDirection, CallFilter, CallKey, CallStatus, CounterpartKind, ExternalId, NewCall},
 };
 use crate::{
     auth::Viewer,
@@ -128,22 +128,33 @@ impl CallService {
                 "this number is released or inactive and takes no new calls",
             ));
         }
+        // The virtual number's own side must be the number exactly; the other
+        // side is whatever the carrier sent, kept with its kind.
         let own = number.phone_number.as_str();
-        let counterpart = match call.direction {
-            CallDirection::Inbound if call.called_number.as_str() != own => {
-                return Err(AppError::bad_input(
+        if call.own_number.as_str() != own {
+            let (field, message) = match call.direction {
+                CallDirection::Inbound => (
                     "calledNumber",
                     "an inbound call's calledNumber must be the virtual number",
-                ));
-            }
-            CallDirection::Outbound if call.caller_number.as_str() != own => {
-                return Err(AppError::bad_input(
+                ),
+                CallDirection::Outbound => (
                     "callerNumber",
                     "an outbound call's callerNumber must be the virtual number",
-                ));
-            }
-            CallDirection::Inbound => call.caller_number.as_str(),
-            CallDirection::Outbound => call.called_number.as_str(),
+                ),
+            };
+            return Err(AppError::bad_input(field, message));
+        }
+        // Only a caller can hide their number: a call made has a number dialled.
+        if call.direction == CallDirection::Outbound && call.counterpart.kind() == CounterpartKind::Withheld {
+            return Err(AppError::bad_input(
+                "calledNumber",
+                "an outbound call's calledNumber is the number dialled; only a caller can be withheld",
+            ));
+        }
+        let counterpart = call.counterpart.stored_number();
+        let (caller, called) = match call.direction {
+            CallDirection::Inbound => (counterpart, own),
+            CallDirection::Outbound => (own, counterpart),
         };
         if call.status != CallStatus::Completed && call.duration.seconds() != 0 {
             return Err(AppError::bad_input(
@@ -157,9 +168,11 @@ impl CallService {
             owner_id: Set(number.owner_id),
             direction: Set(call.direction),
             status: Set(call.status),
-            caller_number: Set(call.caller_number.as_str().to_owned()),
-            called_number: Set(call.called_number.as_str().to_owned()),
+            caller_number: Set(caller.to_owned()),
+            called_number: Set(called.to_owned()),
             counterpart_number: Set(counterpart.to_owned()),
+            counterpart_kind: Set(call.counterpart.kind()),
+            counterpart_extension: Set(call.counterpart.extension().map(str::to_owned)),
             started_at: Set(call.started_at.instant()),
             duration_seconds: Set(call.duration.seconds()),
             external_id: Set(call.external_id.as_ref().map(|id| id.as_str().to_owned())),
@@ -356,6 +369,9 @@ pub fn scope(viewer: &Viewer, filter: &CallFilter) -> Condition {
     }
     if let Some(counterpart) = &filter.counterpart_number {
         condition = condition.add(Column::CounterpartNumber.eq(counterpart.as_str()));
+    }
+    if let Some(kind) = filter.counterpart_kind {
+        condition = condition.add(Column::CounterpartKind.eq(kind));
     }
     condition
 }

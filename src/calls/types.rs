@@ -6,8 +6,14 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use uuid::Uuid;
 
-pub use crate::entity::call_logs::{CallDirection, CallStatus};
-use crate::{entity, entity::call_logs, error::AppError, numbers::E164, paging::CursorKey};
+pub use crate::entity::call_logs::{CallDirection, CallStatus, CounterpartKind};
+use crate::{
+    entity,
+    entity::call_logs,
+    error::AppError,
+    numbers::{Counterpart, E164, Region, parse_counterpart},
+    paging::CursorKey,
+};
 
 impl CallStatus {
     /// Whether an inbound call that ended this way was missed (nobody answered it).
@@ -127,14 +133,108 @@ impl CallStart {
     }
 }
 
+/// The longest counterpart the number columns hold: E.164's `+` and 15 digits.
+pub const MAX_COUNTERPART_LENGTH: usize = 16;
+/// The longest extension kept (libphonenumber reads at most 20 digits after `ext`).
+pub const MAX_EXTENSION_LENGTH: usize = 20;
+
+/// The other party of a call as it is stored: its kind, the number columns'
+/// text (E.164, `''` when withheld, or the digits), and a number's extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallCounterpart {
+    kind: CounterpartKind,
+    number: String,
+    extension: Option<String>,
+}
+
+impl CallCounterpart {
+    /// Reads the other party as a carrier sent it, in `region` (the virtual
+    /// number's country). Withheld caller ids, short codes and numbers that are
+    /// not valid are kept with their kind; text that is no number at all, or
+    /// digits longer than any number, is `BAD_USER_INPUT` on `field`.
+    pub fn read(input: &str, region: Option<Region>, field: &'static str) -> Result<Self, AppError> {
+        let counterpart = parse_counterpart(input, region).map_err(|error| AppError::bad_input(field, error.0))?;
+        let (kind, number, extension) = match counterpart {
+            Counterpart::Valid { number, extension } => {
+                (CounterpartKind::Number, number.as_str().to_owned(), extension)
+            }
+            Counterpart::Withheld => (CounterpartKind::Withheld, String::new(), None),
+            Counterpart::ShortCode { digits } => (CounterpartKind::ShortCode, digits, None),
+            Counterpart::Unverifiable { digits } => (CounterpartKind::Unverifiable, digits, None),
+        };
+        if number.chars().count() > MAX_COUNTERPART_LENGTH {
+            return Err(AppError::bad_input(
+                field,
+                format!(
+                    "`{}` has more digits than any phone number ({number} is over {MAX_COUNTERPART_LENGTH} characters)",
+                    input.trim()
+                ),
+            ));
+        }
+        if extension
+            .as_ref()
+            .is_some_and(|extension| extension.chars().count() > MAX_EXTENSION_LENGTH)
+        {
+            return Err(AppError::bad_input(
+                field,
+                format!("an extension is at most {MAX_EXTENSION_LENGTH} characters"),
+            ));
+        }
+        Ok(CallCounterpart {
+            kind,
+            number,
+            extension,
+        })
+    }
+
+    pub fn kind(&self) -> CounterpartKind {
+        self.kind
+    }
+
+    /// As the number columns hold it: E.164, `''` when withheld, or the digits.
+    pub fn stored_number(&self) -> &str {
+        &self.number
+    }
+
+    pub fn extension(&self) -> Option<&str> {
+        self.extension.as_deref()
+    }
+}
+
+/// What `CallLogFilter.counterpartNumber` matches, as the number columns hold it:
+/// a valid number in any spelling (E.164), or else a short code's digits or an
+/// unverifiable number written with its `+` country code. A national spelling
+/// with no region to read it in stays refused, as do withheld markers (filter
+/// on the kind instead). Each kind's stored text looks unlike the others'
+/// (`+` and a valid number; up to six digits; other digits), so the text alone
+/// tells them apart.
+pub fn counterpart_search(input: &str, region: Option<Region>) -> Result<String, AppError> {
+    let not_a_number = match E164::parse(input, region) {
+        Ok(number) => return Ok(number.as_str().to_owned()),
+        Err(error) => error,
+    };
+    match parse_counterpart(input, region) {
+        Ok(Counterpart::ShortCode { digits }) => Ok(digits),
+        Ok(Counterpart::Unverifiable { digits }) if digits.starts_with('+') => Ok(digits),
+        Ok(Counterpart::Withheld) => Err(AppError::bad_input(
+            "counterpartNumber",
+            "a withheld caller has no number: filter on counterpartKind: WITHHELD",
+        )),
+        _ => Err(AppError::bad_input("counterpartNumber", not_a_number.0)),
+    }
+}
+
 /// A call to log; every part already parsed.
 #[derive(Debug)]
 pub struct NewCall {
     pub virtual_number_id: Uuid,
     pub direction: CallDirection,
     pub status: CallStatus,
-    pub caller_number: E164,
-    pub called_number: E164,
+    /// The virtual number's own side (the caller of an outbound call, the called
+    /// number of an inbound one) as given: it must be the virtual number itself.
+    pub own_number: E164,
+    /// The other side.
+    pub counterpart: CallCounterpart,
     pub started_at: CallStart,
     pub duration: CallDuration,
     pub external_id: Option<ExternalId>,
@@ -150,8 +250,9 @@ pub struct CallFilter {
     pub started_after: Option<DateTime<Utc>>,
     /// Exclusive upper bound on `started_at` (within the accepted range).
     pub started_before: Option<DateTime<Utc>>,
-    /// The other party, in E.164.
+    /// The other party as stored (see `counterpart_search`).
     pub counterpart_number: Option<String>,
+    pub counterpart_kind: Option<CounterpartKind>,
 }
 
 /// The sort key of call logs: newest first by start time, ties broken by id.
@@ -210,5 +311,59 @@ mod tests {
         assert!(CallStart::try_from(DateTime::<Utc>::MIN_UTC).is_err());
         assert!(CallStart::try_from(entity::now() + TimeDelta::hours(1)).is_err());
         assert!(filter_instant(DateTime::<Utc>::MAX_UTC, "startedBefore").is_err());
+    }
+
+    fn us() -> Option<Region> {
+        Some("US".parse().unwrap())
+    }
+
+    fn stored(input: &str, region: Option<Region>) -> (CounterpartKind, String, Option<String>) {
+        let counterpart = CallCounterpart::read(input, region, "callerNumber").unwrap();
+        (
+            counterpart.kind(),
+            counterpart.stored_number().to_owned(),
+            counterpart.extension().map(str::to_owned),
+        )
+    }
+
+    #[test]
+    fn counterparts_are_stored_with_their_kind_and_digits() {
+        use CounterpartKind::*;
+        assert_eq!(stored("(415) 555-0100", us()), (Number, "+14155550100".into(), None));
+        assert_eq!(
+            stored("+1 415 555 0100 ext. 7", us()),
+            (Number, "+14155550100".into(), Some("7".into()))
+        );
+        assert_eq!(stored("anonymous", us()), (Withheld, String::new(), None));
+        assert_eq!(stored("", us()), (Withheld, String::new(), None));
+        assert_eq!(stored("911", us()), (ShortCode, "911".into(), None));
+        assert_eq!(stored("+1 555 0100", us()), (Unverifiable, "+15550100".into(), None));
+    }
+
+    #[test]
+    fn counterparts_no_number_column_can_hold_are_refused_on_their_field() {
+        for input in [
+            "ACME Corp",
+            "+999 1234 5678 9012 3456",
+            "12345678901234567890",
+            "+1 415 555 0100 ext. 123456789012345678901",
+        ] {
+            let refused = CallCounterpart::read(input, us(), "calledNumber");
+            assert!(
+                matches!(&refused, Err(AppError::BadInput { field, .. }) if field == "calledNumber"),
+                "{input:?}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn counterpart_searches_match_numbers_in_any_spelling_and_short_codes() {
+        assert_eq!(counterpart_search("+1 (415) 555-0100", None).unwrap(), "+14155550100");
+        assert_eq!(counterpart_search("(415) 555-0100", us()).unwrap(), "+14155550100");
+        assert_eq!(counterpart_search("911", None).unwrap(), "911");
+        assert_eq!(counterpart_search("+1 555 0100", None).unwrap(), "+15550100");
+        assert!(counterpart_search("(415) 555-0100", None).is_err());
+        assert!(counterpart_search("anonymous", us()).is_err());
+        assert!(counterpart_search("ACME", us()).is_err());
     }
 }

@@ -1,5 +1,6 @@
-//! The `call_logs` table, and the two values it stores as text: the direction
-//! and the status of a call. Each variant's stored spelling is written here once.
+//! The `call_logs` table, and the three values it stores as text: the direction
+//! and the status of a call, and the kind of its counterpart. Each variant's
+//! stored spelling is written here once.
 
 use sea_orm::entity::prelude::*;
 
@@ -37,6 +38,29 @@ pub enum CallStatus {
     Canceled,
 }
 
+/// What the other party of a call was. Only `Number` has an E.164 number; the
+/// number columns hold `''` for `Withheld` and the digits for the others.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum CounterpartKind {
+    /// A valid number, stored in E.164 (every log from before kinds existed).
+    #[default]
+    #[sea_orm(string_value = "number")]
+    Number,
+    /// No number presented: anonymous, restricted, unavailable, an empty caller id.
+    #[sea_orm(string_value = "withheld")]
+    Withheld,
+    /// A short code or service number of the virtual number's country (`911`, `112`,
+    /// `999`, SMS short codes), stored as its digits.
+    #[sea_orm(string_value = "short_code")]
+    ShortCode,
+    /// Digits that are no valid number (`+` and country code when they had one).
+    #[sea_orm(string_value = "unverifiable")]
+    Unverifiable,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "call_logs")]
 pub struct Model {
@@ -47,10 +71,16 @@ pub struct Model {
     pub owner_id: Uuid,
     pub direction: CallDirection,
     pub status: CallStatus,
+    /// The virtual number (outbound) or the counterpart as `counterpart_number` holds it.
     pub caller_number: String,
+    /// The virtual number (inbound) or the counterpart as `counterpart_number` holds it.
     pub called_number: String,
-    /// The other party: the caller of an inbound call, the called of an outbound one.
+    /// The other party: the caller of an inbound call, the called of an outbound one;
+    /// E.164 for a `Number`, `''` when withheld, the digits otherwise.
     pub counterpart_number: String,
+    pub counterpart_kind: CounterpartKind,
+    /// The extension (or subaddress) a `Number` counterpart was given with.
+    pub counterpart_extension: Option<String>,
     pub started_at: DateTimeUtc,
     pub duration_seconds: i32,
     pub external_id: Option<String>,

@@ -107,6 +107,12 @@ impl E164 {
         self.region.map(|region| region.to_string())
     }
 
+    /// The region the number belongs to, as a hint for reading other numbers
+    /// (a call's counterpart) the way this number's country dials them.
+    pub fn region(&self) -> Option<Region> {
+        self.region.map(Region)
+    }
+
     /// What kind of line the number is, as libphonenumber classifies it.
     pub fn number_type(&self) -> PhoneNumberType {
         PHONE_NUMBER_UTIL.get_number_type(&self.parsed).into()

@@ -341,3 +341,25 @@ async fn copy_calls(app: &TestApp, count: u32) {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_withheld_call_reaches_the_feed_with_its_kind() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let number = alice.creates_number(NUMBER).await;
+    let anchor = record(&alice, &number, NUMBER, "anchor").await;
+    let mut client = WsClient::acknowledged(&app, Some(&alice.access_token)).await;
+    let query = "subscription($after: String) { callLogged(after: $after) { callerNumber counterpartKind externalId } }";
+    client
+        .subscribe("feed", query, json!({ "after": anchor["cursor"] }))
+        .await;
+    let input = json!({ "virtualNumberId": number, "direction": "INBOUND", "callerNumber": "anonymous",
+                        "calledNumber": NUMBER, "durationSeconds": 0, "status": "NO_ANSWER", "externalId": "hidden" });
+    alice.gql(RECORD, json!({ "input": input })).await.data("recordCall");
+
+    let event = &client.events(1, WAIT).await[0]["data"]["callLogged"];
+
+    assert_eq!(event["externalId"], "hidden");
+    assert_eq!(event["counterpartKind"], "WITHHELD");
+    assert_eq!(event["callerNumber"], Value::Null);
+}

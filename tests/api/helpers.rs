@@ -362,9 +362,9 @@ pub const MY_NUMBERS: &str =
       totalCount edges { cursor node { id phoneNumber } } nodes { id }
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
 pub const RECORD_CALL: &str = "mutation($input: RecordCallInput!) { recordCall(input: $input) {
-    id direction status callerNumber calledNumber counterpartNumber startedAt durationSeconds externalId
-    virtualNumber { id phoneNumber } } }";
+    id direction status callerNumber calledNumber counterpartNumber counterpartKind counterpartExtension
+    startedAt durationSeconds externalId virtualNumber { id phoneNumber } } }";
 pub const CALL_LOGS: &str = "query($first: Int, $after: String, $last: Int, $before: String, $filter: CallLogFilter) {
     callLogs(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
-      totalCount edges { cursor node { id startedAt direction status counterpartNumber durationSeconds } }
+      totalCount edges { cursor node { id startedAt direction status counterpartNumber counterpartKind durationSeconds } }
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";

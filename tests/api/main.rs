@@ -12,6 +12,7 @@ mod browser;
 mod call_paging;
 mod calls;
 mod cli;
+mod counterparts;
 mod edges;
 mod feed;
 mod helpers;

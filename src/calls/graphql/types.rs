@@ -1,12 +1,13 @@
-//! The GraphQL shapes of call logs: `CallLog`, the direction and status enums
-//! (derived from the stored ones, so a variant exists once), and `CallLogFilter`.
+//! The GraphQL shapes of call logs: `CallLog`, the direction, status and
+//! counterpart-kind enums (derived from the stored ones, so a variant exists
+//! once), and `CallLogFilter`.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    calls::types::{self, CallFilter, CallKey, filter_instant},
+    calls::types::{self, CallFilter, CallKey, counterpart_search, filter_instant},
     entity::call_logs,
     error::AppError,
     graphql::{
@@ -37,6 +38,25 @@ pub enum CallStatus {
     Busy,
     Failed,
     Canceled,
+}
+
+/// What the other party of a call was.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "types::CounterpartKind")]
+pub enum CounterpartKind {
+    /// A valid phone number: `counterpartNumber` is its E.164 form.
+    Number,
+    /// The caller withheld their number (anonymous, restricted, unavailable, or
+    /// no caller id at all): `counterpartNumber` is null.
+    Withheld,
+    /// A short code or service number of the virtual number's country: emergency
+    /// (`911`, `112`, `999`), directory and other service numbers, and SMS short
+    /// codes. `counterpartNumber` is its digits. Only meaningful in that country.
+    ShortCode,
+    /// Digits that are no valid phone number (an unknown country code, a wrong
+    /// length, a range not in use): `counterpartNumber` is the digits as sent,
+    /// with `+` and the country code when they had one.
+    Unverifiable,
 }
 
 /// One call a virtual number made or received.
@@ -80,19 +100,39 @@ impl CallLog {
         self.0.status.into()
     }
 
-    /// Who called, in E.164.
-    async fn caller_number(&self) -> &str {
-        &self.0.caller_number
+    /// Who called: the virtual number for an OUTBOUND call; for an INBOUND one,
+    /// the counterpart as `counterpartNumber` gives it (null when withheld).
+    async fn caller_number(&self) -> Option<&str> {
+        match self.0.direction {
+            call_logs::CallDirection::Inbound => self.counterpart(),
+            call_logs::CallDirection::Outbound => Some(&self.0.caller_number),
+        }
     }
 
-    /// Who was called, in E.164.
+    /// Who was called: the virtual number for an INBOUND call; for an OUTBOUND one,
+    /// the counterpart as `counterpartNumber` gives it (never withheld: a call
+    /// made always dials something).
     async fn called_number(&self) -> &str {
         &self.0.called_number
     }
 
-    /// The other party: the caller of an inbound call, the called number of an outbound one.
-    async fn counterpart_number(&self) -> &str {
-        &self.0.counterpart_number
+    /// The other party: the caller of an inbound call, the called number of an
+    /// outbound one. E.164 when `counterpartKind` is NUMBER, the digits for a
+    /// SHORT_CODE or UNVERIFIABLE counterpart, null when WITHHELD.
+    async fn counterpart_number(&self) -> Option<&str> {
+        self.counterpart()
+    }
+
+    /// What the other party was: a valid number, a withheld caller id, a short
+    /// code or service number, or digits that are no valid number.
+    async fn counterpart_kind(&self) -> CounterpartKind {
+        self.0.counterpart_kind.into()
+    }
+
+    /// The extension (or ISDN subaddress) the carrier sent after a NUMBER
+    /// counterpart (`45` of `+1 201 555 0123 x45`); null when there was none.
+    async fn counterpart_extension(&self) -> Option<&str> {
+        self.0.counterpart_extension.as_deref()
     }
 
     async fn started_at(&self) -> DateTime<Utc> {
@@ -120,6 +160,16 @@ impl CallLog {
     }
 }
 
+impl CallLog {
+    /// The counterpart as stored, unless it was withheld (stored as `''`).
+    fn counterpart(&self) -> Option<&str> {
+        match self.0.counterpart_kind {
+            call_logs::CounterpartKind::Withheld => None,
+            _ => Some(&self.0.counterpart_number),
+        }
+    }
+}
+
 /// Narrows a list of call logs (and what `callStats` counts).
 #[derive(InputObject, Default, Clone)]
 pub struct CallLogFilter {
@@ -131,8 +181,12 @@ pub struct CallLogFilter {
     pub started_after: Option<DateTime<Utc>>,
     /// Calls that started before this instant (half-open range; 1970 to 9999).
     pub started_before: Option<DateTime<Utc>>,
-    /// The other party, in any spelling.
+    /// The other party: a phone number in any spelling (every spelling of it
+    /// matches), a short code's digits (`911`), or an unverifiable number with
+    /// its `+` country code. National spellings need DEFAULT_REGION.
     pub counterpart_number: Option<String>,
+    /// Only calls whose other party was of this kind (WITHHELD: callers who hid their number).
+    pub counterpart_kind: Option<CounterpartKind>,
 }
 
 impl CallLogFilter {
@@ -149,12 +203,7 @@ impl CallLogFilter {
             .map(str::trim)
             .filter(|n| !n.is_empty())
         {
-            Some(number) => Some(
-                ctx.service::<DefaultRegion>()?
-                    .phone(number, "counterpartNumber")?
-                    .as_str()
-                    .to_owned(),
-            ),
+            Some(number) => Some(counterpart_search(number, ctx.service::<DefaultRegion>()?.0)?),
             None => None,
         };
         Ok(CallFilter {
@@ -170,6 +219,7 @@ impl CallLogFilter {
                 .map(|at| filter_instant(at, "startedBefore"))
                 .transpose()?,
             counterpart_number,
+            counterpart_kind: self.counterpart_kind.map(Into::into),
         })
     }
 }
