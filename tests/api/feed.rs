@@ -349,7 +349,8 @@ async fn a_withheld_call_reaches_the_feed_with_its_kind() {
     let number = alice.creates_number(NUMBER).await;
     let anchor = record(&alice, &number, NUMBER, "anchor").await;
     let mut client = WsClient::acknowledged(&app, Some(&alice.access_token)).await;
-    let query = "subscription($after: String) { callLogged(after: $after) { callerNumber counterpartKind externalId } }";
+    let query =
+        "subscription($after: String) { callLogged(after: $after) { callerNumber counterpartKind externalId } }";
     client
         .subscribe("feed", query, json!({ "after": anchor["cursor"] }))
         .await;
