@@ -99,6 +99,8 @@ impl Sockets {
         }
     }
 }
+/// Read and write buffers of each WebSocket (see `ws`).
+const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
 /// Largest message accepted, as for HTTP bodies.
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// Messages waiting for a client before the next one must wait for room.
@@ -171,6 +173,10 @@ pub async fn ws(
     upgrade
         .protocols([PROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
+        // tungstenite's defaults (128 KiB each way) cost an idle subscriber ~165 KiB;
+        // feed events are small, and a larger message still arrives whole.
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| async move {
             state.metrics.sockets.inc();
             let metrics = state.metrics.clone();
