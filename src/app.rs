@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
-    accounts::{AccountService, AttemptLimits, Authority, SessionService},
+    accounts::{AccountService, AdminService, AttemptLimits, AuditLog, Authority, SessionService},
     auth::{secret, tokens::TokenKeys},
     calls::{
         CallService,
@@ -125,6 +125,8 @@ pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> 
         )
         .with_signup(config.allow_signup),
         sessions: SessionService::new(db.clone(), keys, config.refresh_token_ttl),
+        admin: AdminService::new(db.clone()),
+        audit: AuditLog::new(db.clone()),
         numbers: NumberService::new(db.clone()),
         calls: CallService::new(db, events),
         default_region: DefaultRegion(default_region),

@@ -13,6 +13,7 @@ mod m20261126_000006_fold_friendly_names;
 mod m20261126_000007_create_rate_limits;
 mod m20261126_000008_create_sessions;
 mod m20261126_000010_sequence_call_logs;
+mod m20261126_000012_create_audit_events;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_create_rate_limits::Migration),
             Box::new(m20261126_000008_create_sessions::Migration),
             Box::new(m20261126_000010_sequence_call_logs::Migration),
+            Box::new(m20261126_000012_create_audit_events::Migration),
         ]
     }
 }

@@ -1,8 +1,11 @@
 //! Accounts: registration, sign-in, sessions (access + refresh tokens) and users.
 //! `service` and `sessions` hold the rules and the queries; `loaders` batch lookups;
-//! `graphql` is the thin API.
+//! `graphql` is the thin API; `admin` and `audit` are staff administration and its log.
 
+pub mod admin;
+pub mod admin_graphql;
 pub mod attempts;
+pub mod audit;
 pub mod authority;
 pub mod credentials;
 pub mod graphql;
@@ -12,7 +15,9 @@ pub mod service;
 pub mod session_admin;
 pub mod sessions;
 
+pub use admin::AdminService;
 pub use attempts::AttemptLimits;
+pub use audit::AuditLog;
 pub use authority::Authority;
 pub use service::{AccountService, NewAccount, ProfileChanges};
 pub use sessions::{Session, SessionOrigin, SessionService};

@@ -1,6 +1,7 @@
 //! sea-orm entities, one file per table. Entities are storage shapes only:
 //! GraphQL types are built from them with `From`, never derived on them.
 
+pub mod audit_events;
 pub mod call_logs;
 pub mod refresh_tokens;
 pub mod sequences;

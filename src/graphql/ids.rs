@@ -14,6 +14,7 @@ pub enum NodeType {
     CallLog,
     /// Not a `Node` (`node(id)` answers `null`), but its id is opaque all the same.
     Session,
+    AuditEvent,
 }
 
 impl NodeType {
@@ -23,6 +24,7 @@ impl NodeType {
             NodeType::VirtualNumber => "VirtualNumber",
             NodeType::CallLog => "CallLog",
             NodeType::Session => "Session",
+            NodeType::AuditEvent => "AuditEvent",
         }
     }
 
@@ -32,6 +34,7 @@ impl NodeType {
             NodeType::VirtualNumber,
             NodeType::CallLog,
             NodeType::Session,
+            NodeType::AuditEvent,
         ]
         .into_iter()
         .find(|kind| kind.name() == name)

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use async_graphql::{Data, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{
-    accounts::{self, AccountService, Authority, SessionService, loaders::UserLoader},
+    accounts::{
+        self, AccountService, AdminService, AuditLog, Authority, SessionService,
+        loaders::{AuditEventLoader, UserLoader},
+    },
     auth::{ClientAddress, UserAgent, Viewer},
     calls::{
         self, CallService,
@@ -33,6 +36,7 @@ use crate::{
 pub struct Query(
     accounts::graphql::AccountQuery,
     accounts::manage::ManageQuery,
+    accounts::admin_graphql::AdminQuery,
     numbers::graphql::NumberQuery,
     calls::graphql::CallQuery,
     calls::graphql::StatsQuery,
@@ -43,6 +47,7 @@ pub struct Query(
 pub struct Mutation(
     accounts::graphql::AccountMutation,
     accounts::manage::ManageMutation,
+    accounts::admin_graphql::AdminMutation,
     numbers::graphql::NumberMutation,
     calls::graphql::CallMutation,
 );
@@ -60,6 +65,9 @@ pub struct Services {
     pub authority: Authority,
     pub accounts: AccountService,
     pub sessions: SessionService,
+    /// Staff administration of users, and the audit log it writes.
+    pub admin: AdminService,
+    pub audit: AuditLog,
     pub numbers: NumberService,
     pub calls: CallService,
     /// Region for phone numbers written without a country code, from `DEFAULT_REGION`.
@@ -96,6 +104,10 @@ impl Services {
         }));
         data.insert(loader(CallCountLoader {
             calls: self.calls.clone(),
+            identity: identity.clone(),
+        }));
+        data.insert(loader(AuditEventLoader {
+            audit: self.audit.clone(),
             identity: identity.clone(),
         }));
         data.insert::<Arc<Identity>>(identity);
@@ -156,6 +168,8 @@ pub fn build(services: Services, options: &Options) -> AppSchema {
     builder(options)
         .data(services.accounts)
         .data(services.sessions)
+        .data(services.admin)
+        .data(services.audit)
         .data(services.numbers)
         .data(services.calls)
         .data(services.default_region)

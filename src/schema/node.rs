@@ -6,7 +6,11 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
-    accounts::{graphql::User, loaders::UserLoader},
+    accounts::{
+        admin_graphql::{AuditEvent, audit_user_read},
+        graphql::User,
+        loaders::{AuditEventLoader, UserLoader},
+    },
     calls::{graphql::CallLog, loaders::CallLoader},
     error::AppError,
     graphql::{
@@ -24,6 +28,7 @@ pub enum Node {
     User(User),
     VirtualNumber(VirtualNumber),
     CallLog(CallLog),
+    AuditEvent(AuditEvent),
 }
 
 #[derive(Default)]
@@ -33,15 +38,17 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Any object by its global id; `null` when it does not exist or is not yours.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>, AppError> {
-        ctx.viewer()?;
+        let viewer = *ctx.viewer()?;
         let (kind, key) = ids::decode(&id, "id")?;
         Ok(match kind {
-            NodeType::User => ctx
-                .loader::<UserLoader>()?
-                .load_one(key)
-                .await
-                .map_err(unshare)?
-                .map(|user| Node::User(user.into())),
+            NodeType::User => {
+                let user = ctx.loader::<UserLoader>()?.load_one(key).await.map_err(unshare)?;
+                // Staff reading someone else is on record before the answer goes out.
+                if user.is_some() && viewer.is_staff && key != viewer.user_id {
+                    audit_user_read(ctx, key).await?;
+                }
+                user.map(|user| Node::User(user.into()))
+            }
             NodeType::VirtualNumber => ctx
                 .loader::<NumberLoader>()?
                 .load_one(key)
@@ -54,6 +61,12 @@ impl NodeQuery {
                 .await
                 .map_err(unshare)?
                 .map(|log| Node::CallLog(log.into())),
+            NodeType::AuditEvent => ctx
+                .loader::<AuditEventLoader>()?
+                .load_one(key)
+                .await
+                .map_err(unshare)?
+                .map(|event| Node::AuditEvent(event.into())),
             NodeType::Session => None,
         })
     }
