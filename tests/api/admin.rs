@@ -527,3 +527,49 @@ async fn staff_ending_another_users_session_is_on_record_and_their_own_is_not() 
     assert_eq!(log[0]["action"], "USER_SESSION_END");
     assert_eq!(log[0]["subjectId"], json!(alice.id));
 }
+
+#[tokio::test]
+async fn aliases_and_extreme_values_change_nothing_and_leave_no_record() {
+    let app = TestApp::spawn().await;
+    let boss = app.signed_up_staff("boss").await;
+    let alice = app.signed_up("alice").await;
+    let promotions: Vec<String> = (0..20)
+        .map(|i| {
+            format!(
+                "p{i}: updateUser(id: \"{}\", input: {{ isStaff: true }}) {{ id }}",
+                alice.id
+            )
+        })
+        .collect();
+
+    let aliased = alice
+        .gql(&format!("mutation {{ {} }}", promotions.join(" ")), json!({}))
+        .await;
+    let too_many = boss.gql(USERS, json!({ "first": 101 })).await;
+    let negative = boss.gql(AUDIT, json!({ "last": -1 })).await;
+    let huge = boss
+        .gql(USERS, json!({ "filter": { "search": "x".repeat(1_500) } }))
+        .await;
+    let control = boss.gql(USERS, json!({ "filter": { "search": "a\u{7}b" } })).await;
+    let foreign_id = boss
+        .gql(
+            UPDATE,
+            json!({ "id": boss.id.clone() + "x", "input": { "isStaff": true } }),
+        )
+        .await;
+    let log = audit_log(&boss).await;
+
+    let errors = aliased.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 20);
+    assert!(errors.iter().all(|e| e["extensions"]["code"] == "FORBIDDEN"));
+    too_many.assert_error("BAD_USER_INPUT", Some("first"));
+    negative.assert_error("BAD_USER_INPUT", Some("last"));
+    huge.assert_error("BAD_USER_INPUT", Some("search"));
+    control.assert_error("BAD_USER_INPUT", Some("search"));
+    foreign_id.assert_error("BAD_USER_INPUT", Some("id"));
+    assert!(log.is_empty(), "{log:?}");
+    assert_eq!(
+        alice.gql("{ me { isStaff } }", json!({})).await.data("me")["isStaff"],
+        false
+    );
+}
