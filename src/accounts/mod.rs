@@ -1,11 +1,13 @@
 //! Accounts: registration, sign-in, sessions (access + refresh tokens) and users.
 //! `service` and `sessions` hold the rules and the queries; `loaders` batch lookups;
-//! `graphql` is the thin API; `admin` and `audit` are staff administration and its log.
+//! `graphql` is the thin API; `admin` and `audit` (each with its
+//! `_graphql`) are staff administration and its log.
 
 pub mod admin;
 pub mod admin_graphql;
 pub mod attempts;
 pub mod audit;
+pub mod audit_graphql;
 pub mod authority;
 pub mod credentials;
 pub mod graphql;

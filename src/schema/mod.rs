@@ -37,6 +37,7 @@ pub struct Query(
     accounts::graphql::AccountQuery,
     accounts::manage::ManageQuery,
     accounts::admin_graphql::AdminQuery,
+    accounts::audit_graphql::AuditQuery,
     numbers::graphql::NumberQuery,
     calls::graphql::CallQuery,
     calls::graphql::StatsQuery,

@@ -7,7 +7,8 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
     accounts::{
-        admin_graphql::{AuditEvent, audit_user_read},
+        admin_graphql::audit_user_read,
+        audit_graphql::AuditEvent,
         graphql::User,
         loaders::{AuditEventLoader, UserLoader},
     },
