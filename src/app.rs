@@ -12,7 +12,7 @@ use tokio::{
 };
 
 use crate::{
-    accounts::{AccountService, ApiKeyService, AttemptLimits, Authority, SessionService},
+    accounts::{AccountService, AdminService, ApiKeyService, AttemptLimits, AuditLog, Authority, SessionService},
     auth::{secret, tokens::TokenKeys},
     calls::{
         CallService,
@@ -189,6 +189,8 @@ pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> 
         .with_signup(config.allow_signup),
         sessions: SessionService::new(db.clone(), keys, config.refresh_token_ttl),
         api_keys: ApiKeyService::new(db.clone()),
+        admin: AdminService::new(db.clone()),
+        audit: AuditLog::new(db.clone()),
         numbers: NumberService::new(db.clone()),
         calls: CallService::new(db, events),
         default_region: DefaultRegion(default_region),

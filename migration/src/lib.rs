@@ -15,6 +15,7 @@ mod m20261126_000008_create_sessions;
 mod m20261126_000009_counterpart_kinds;
 mod m20261126_000010_sequence_call_logs;
 mod m20261126_000011_create_api_keys;
+mod m20261126_000012_create_audit_events;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_counterpart_kinds::Migration),
             Box::new(m20261126_000010_sequence_call_logs::Migration),
             Box::new(m20261126_000011_create_api_keys::Migration),
+            Box::new(m20261126_000012_create_audit_events::Migration),
         ]
     }
 }

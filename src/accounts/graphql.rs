@@ -57,6 +57,11 @@ impl User {
         self.0.is_staff
     }
 
+    /// A deactivated user can no longer sign in; staff can reactivate them.
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -123,6 +128,36 @@ fn signed_in(ctx: &Context<'_>, session: Session) -> Result<AuthPayload, AppErro
     })
 }
 
+/// Reads a new account's parts with the rules of sign-up; a blank email or
+/// contact number means none.
+pub(super) fn parse_account(
+    region: &DefaultRegion,
+    username: &str,
+    password: &str,
+    email: Option<&str>,
+    contact_number: Option<&str>,
+    is_staff: bool,
+) -> Result<NewAccount, AppError> {
+    let username = Username::parse(username)?;
+    let password = Password::parse(password, &username)?;
+    let email = email
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(Email::parse)
+        .transpose()?;
+    let contact_number = contact_number
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| region.phone(n, "contactNumber"))
+        .transpose()?;
+    Ok(NewAccount {
+        username,
+        password,
+        email,
+        contact_number,
+        is_staff,
+    })
+}
+
 /// A new account.
 #[derive(InputObject)]
 pub struct RegisterInput {
@@ -154,29 +189,15 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Opens an account and signs it in (unless sign-up is turned off).
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload, AppError> {
-        let username = Username::parse(&input.username)?;
-        let password = Password::parse(&input.password, &username)?;
-        let email = input
-            .email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(Email::parse)
-            .transpose()?;
         let region = ctx.service::<DefaultRegion>()?;
-        let contact_number = input
-            .contact_number
-            .as_deref()
-            .filter(|n| !n.trim().is_empty())
-            .map(|n| region.phone(n, "contactNumber"))
-            .transpose()?;
-        let account = NewAccount {
-            username,
-            password,
-            email,
-            contact_number,
-            is_staff: false,
-        };
+        let account = parse_account(
+            region,
+            &input.username,
+            &input.password,
+            input.email.as_deref(),
+            input.contact_number.as_deref(),
+            false,
+        )?;
         let address = ctx.service::<ClientAddress>()?.0;
         let user = ctx.service::<AccountService>()?.register(account, address).await?;
         let session = ctx.service::<SessionService>()?.start(user, origin(ctx)?).await?;

@@ -5,7 +5,8 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 
 use super::{
-    AccountService, ProfileChanges, SessionService, credentials::Email, graphql::User, session_admin::SESSION_NOT_FOUND,
+    AccountService, AdminService, ProfileChanges, SessionService, admin_graphql::staff, credentials::Email,
+    graphql::User, session_admin::SESSION_NOT_FOUND,
 };
 use crate::{
     auth::ClientAddress,
@@ -154,7 +155,13 @@ impl ManageMutation {
     async fn end_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool, AppError> {
         let viewer = ctx.viewer()?;
         let key = ids::decode_existing(&id, NodeType::Session, "id", SESSION_NOT_FOUND)?;
-        ctx.service::<SessionService>()?.end(viewer, key).await?;
+        if viewer.is_staff {
+            // Staff ending someone else's session: on record, in the same transaction.
+            let staff = staff(ctx)?;
+            ctx.service::<AdminService>()?.end_session_of(&staff, key).await?;
+        } else {
+            ctx.service::<SessionService>()?.end(viewer, key).await?;
+        }
         Ok(true)
     }
 
@@ -166,7 +173,13 @@ impl ManageMutation {
             Some(id) => ids::decode_existing(id, NodeType::User, "userId", "no such user")?,
             None => viewer.user_id,
         };
-        let ended = ctx.service::<SessionService>()?.end_all(viewer, user_id, None).await?;
+        let ended = if viewer.is_staff && user_id != viewer.user_id {
+            // Staff ending someone else's sessions: on record, in the same transaction.
+            let staff = staff(ctx)?;
+            ctx.service::<AdminService>()?.end_sessions_of(&staff, user_id).await?
+        } else {
+            ctx.service::<SessionService>()?.end_all(viewer, user_id, None).await?
+        };
         Long::try_from(ended).map_err(|_| AppError::Internal(anyhow::anyhow!("more than 2^63 sessions")))
     }
 }

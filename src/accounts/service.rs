@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use sea_orm::{
     ActiveValue::Set,
-    DatabaseConnection, EntityTrait, QueryFilter,
+    ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     prelude::*,
     sea_query::{ExprTrait, Func},
 };
@@ -83,22 +83,7 @@ impl AccountService {
     /// Opens an account. The database's case-insensitive unique index decides
     /// races, so two registrations of `Alice` and `alice` cannot both succeed.
     pub async fn create(&self, account: NewAccount) -> Result<users::Model, AppError> {
-        let password_hash = passwords::hash(account.password.into_inner()).await?;
-        let now = entity::now();
-        let user = users::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            username: Set(account.username.as_str().to_owned()),
-            email: Set(account.email.map(Email::into_inner)),
-            password_hash: Set(password_hash),
-            contact_number: Set(account.contact_number.map(|number| number.as_str().to_owned())),
-            is_staff: Set(account.is_staff),
-            is_active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        user.insert(&self.db)
-            .await
-            .on_conflict(users::USERNAME_KEY, "username", "that username is taken")
+        insert_account(&self.db, new_account_row(account).await?).await
     }
 
     /// The active user with these credentials. Unknown users, wrong passwords and
@@ -245,4 +230,29 @@ impl AccountService {
             .await?;
         Ok(user)
     }
+}
+
+/// The row of a new account, its password hashed (off the async runtime, and
+/// before any transaction it will be inserted in begins).
+pub async fn new_account_row(account: NewAccount) -> Result<users::ActiveModel, AppError> {
+    let password_hash = passwords::hash(account.password.into_inner()).await?;
+    let now = entity::now();
+    Ok(users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(account.username.as_str().to_owned()),
+        email: Set(account.email.map(Email::into_inner)),
+        password_hash: Set(password_hash),
+        contact_number: Set(account.contact_number.map(|number| number.as_str().to_owned())),
+        is_staff: Set(account.is_staff),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+}
+
+/// Inserts a new account's row with `db`; a username taken in any case is `CONFLICT`.
+pub async fn insert_account(db: &impl ConnectionTrait, row: users::ActiveModel) -> Result<users::Model, AppError> {
+    row.insert(db)
+        .await
+        .on_conflict(users::USERNAME_KEY, "username", "that username is taken")
 }

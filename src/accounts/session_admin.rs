@@ -1,7 +1,11 @@
 //! Sessions a user can see and end: the live sessions of a user, ending one or
 //! all (staff: anyone's), and the sweep that forgets expired and ended ones.
 
-use sea_orm::{Condition, QueryOrder, QuerySelect, prelude::*, sea_query::Query};
+use sea_orm::{
+    Condition, ConnectionTrait, QueryOrder, QuerySelect,
+    prelude::*,
+    sea_query::{Expr, Query},
+};
 use uuid::Uuid;
 
 use super::SessionService;
@@ -54,7 +58,7 @@ impl SessionService {
             .await?
             .filter(|session| session.ended_at.is_none() && viewer.may_act_for(session.user_id))
             .ok_or(AppError::NotFound(SESSION_NOT_FOUND))?;
-        self.revoke_family(session.id).await
+        end_session(self.db(), session.id).await
     }
 
     /// Ends every session of `user_id` but `keep` (the viewer's own; staff: anyone's),
@@ -63,22 +67,7 @@ impl SessionService {
         if !viewer.may_act_for(user_id) {
             return Err(AppError::NotFound("no such user"));
         }
-        let mut open = sessions::Entity::find()
-            .filter(sessions::Column::UserId.eq(user_id))
-            .filter(sessions::Column::EndedAt.is_null());
-        if let Some(keep) = keep {
-            open = open.filter(sessions::Column::Id.ne(keep));
-        }
-        let ids: Vec<Uuid> = open
-            .select_only()
-            .column(sessions::Column::Id)
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        for id in &ids {
-            self.revoke_family(*id).await?;
-        }
-        Ok(ids.len() as u64)
+        end_sessions(self.db(), user_id, keep).await
     }
 
     /// Forgets refresh tokens that expired or were revoked over a day ago, and
@@ -114,4 +103,48 @@ impl SessionService {
             .context("sweeping old sessions")?;
         Ok(())
     }
+}
+
+/// Ends one session with `db` (a transaction, when the ending must commit with
+/// another change): its refresh tokens are revoked and it is marked ended.
+pub async fn end_session(db: &impl ConnectionTrait, session_id: Uuid) -> Result<(), AppError> {
+    let now = entity::now();
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::FamilyId.eq(session_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await
+        .context("revoking a session's refresh tokens")?;
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::EndedAt, Expr::value(now))
+        .filter(sessions::Column::Id.eq(session_id))
+        .filter(sessions::Column::EndedAt.is_null())
+        .exec(db)
+        .await
+        .context("marking a session ended")?;
+    Ok(())
+}
+
+/// Ends every session of `user_id` but `keep` with `db` (a transaction, when the
+/// ending must commit with another change): their refresh tokens are revoked, so
+/// their access tokens stop working too (see `Authority`), and they are marked
+/// ended. Says how many sessions ended.
+pub async fn end_sessions(db: &impl ConnectionTrait, user_id: Uuid, keep: Option<Uuid>) -> Result<u64, AppError> {
+    let now = entity::now();
+    let mut tokens = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::UserId.eq(user_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null());
+    let mut open = sessions::Entity::update_many()
+        .col_expr(sessions::Column::EndedAt, Expr::value(now))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::EndedAt.is_null());
+    if let Some(keep) = keep {
+        tokens = tokens.filter(refresh_tokens::Column::FamilyId.ne(keep));
+        open = open.filter(sessions::Column::Id.ne(keep));
+    }
+    tokens.exec(db).await.context("revoking a user's refresh tokens")?;
+    let ended = open.exec(db).await.context("marking a user's sessions ended")?;
+    Ok(ended.rows_affected)
 }

@@ -2,6 +2,7 @@
 //! GraphQL types are built from them with `From`, never derived on them.
 
 pub mod api_keys;
+pub mod audit_events;
 pub mod call_logs;
 pub mod refresh_tokens;
 pub mod sequences;

@@ -15,6 +15,7 @@ pub enum NodeType {
     /// Not a `Node` (`node(id)` answers `null`), but its id is opaque all the same.
     Session,
     ApiKey,
+    AuditEvent,
 }
 
 impl NodeType {
@@ -26,6 +27,7 @@ impl NodeType {
             NodeType::CallLog => "CallLog",
             NodeType::Session => "Session",
             NodeType::ApiKey => "ApiKey",
+            NodeType::AuditEvent => "AuditEvent",
         }
     }
 
@@ -36,6 +38,7 @@ impl NodeType {
             NodeType::CallLog,
             NodeType::Session,
             NodeType::ApiKey,
+            NodeType::AuditEvent,
         ]
         .into_iter()
         .find(|kind| kind.name() == name)

@@ -16,7 +16,8 @@ pub const COUNT_COST: u64 = 10;
 pub const STATS_COST: u64 = 50;
 /// Buckets of a report that one point pays for (each is one row of an index scan).
 pub const BUCKETS_PER_POINT: u64 = 10;
-/// A password hash (argon2id, about 50 ms of a core): `login`, `register`, `refresh`.
+/// A password hash (argon2id, about 50 ms of a core): `login`, `register`, `refresh`,
+/// `createUser`, `resetPassword`.
 pub const PASSWORD_COST: u64 = 100;
 
 const PAGE_ITEMS: &[&str] = &["edges", "nodes"];
@@ -25,7 +26,7 @@ const BUCKETS: &[&str] = &["buckets"];
 /// The cost of one field of this schema.
 pub fn field_cost(name: &str, arguments: &Arguments<'_>) -> FieldCost {
     match name {
-        "myVirtualNumbers" | "virtualNumbers" | "callLogs" => FieldCost {
+        "myVirtualNumbers" | "virtualNumbers" | "callLogs" | "users" | "auditEvents" => FieldCost {
             own: 1,
             repeat: page_size(arguments),
             repeated: PAGE_ITEMS,
@@ -39,7 +40,7 @@ pub fn field_cost(name: &str, arguments: &Arguments<'_>) -> FieldCost {
             repeat: buckets(arguments).div_ceil(BUCKETS_PER_POINT),
             repeated: BUCKETS,
         },
-        "login" | "register" | "refresh" => FieldCost {
+        "login" | "register" | "refresh" | "createUser" | "resetPassword" => FieldCost {
             own: PASSWORD_COST,
             ..FieldCost::PLAIN
         },

@@ -11,7 +11,10 @@ use std::sync::Arc;
 use async_graphql::{Data, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{
-    accounts::{self, AccountService, ApiKeyService, Authority, SessionService, loaders::UserLoader},
+    accounts::{
+        self, AccountService, AdminService, ApiKeyService, AuditLog, Authority, SessionService,
+        loaders::{AuditEventLoader, UserLoader},
+    },
     auth::{ClientAddress, UserAgent, Viewer},
     calls::{
         self, CallService,
@@ -35,6 +38,8 @@ pub struct Query(
     accounts::graphql::AccountQuery,
     accounts::manage::ManageQuery,
     accounts::api_keys_graphql::ApiKeyQuery,
+    accounts::admin_graphql::AdminQuery,
+    accounts::audit_graphql::AuditQuery,
     numbers::graphql::NumberQuery,
     calls::graphql::CallQuery,
     calls::graphql::StatsQuery,
@@ -46,6 +51,7 @@ pub struct Mutation(
     accounts::graphql::AccountMutation,
     accounts::manage::ManageMutation,
     accounts::api_keys_graphql::ApiKeyMutation,
+    accounts::admin_graphql::AdminMutation,
     numbers::graphql::NumberMutation,
     calls::graphql::CallMutation,
 );
@@ -64,6 +70,9 @@ pub struct Services {
     pub accounts: AccountService,
     pub sessions: SessionService,
     pub api_keys: ApiKeyService,
+    /// Staff administration of users, and the audit log it writes.
+    pub admin: AdminService,
+    pub audit: AuditLog,
     pub numbers: NumberService,
     pub calls: CallService,
     /// Region for phone numbers written without a country code, from `DEFAULT_REGION`.
@@ -100,6 +109,10 @@ impl Services {
         }));
         data.insert(loader(CallCountLoader {
             calls: self.calls.clone(),
+            identity: identity.clone(),
+        }));
+        data.insert(loader(AuditEventLoader {
+            audit: self.audit.clone(),
             identity: identity.clone(),
         }));
         data.insert::<Arc<Identity>>(identity);
@@ -162,6 +175,8 @@ pub fn build(services: Services, options: &Options) -> AppSchema {
         .data(services.accounts)
         .data(services.sessions)
         .data(services.api_keys)
+        .data(services.admin)
+        .data(services.audit)
         .data(services.numbers)
         .data(services.calls)
         .data(services.default_region)

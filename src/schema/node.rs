@@ -6,7 +6,14 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
-    accounts::{ApiKeyService, api_keys_graphql::ApiKey, graphql::User, loaders::UserLoader},
+    accounts::{
+        ApiKeyService,
+        admin_graphql::audit_user_read,
+        api_keys_graphql::ApiKey,
+        audit_graphql::AuditEvent,
+        graphql::User,
+        loaders::{AuditEventLoader, UserLoader},
+    },
     calls::{graphql::CallLog, loaders::CallLoader},
     error::AppError,
     graphql::{
@@ -26,6 +33,7 @@ pub enum Node {
     VirtualNumber(VirtualNumber),
     CallLog(CallLog),
     ApiKey(ApiKey),
+    AuditEvent(AuditEvent),
 }
 
 #[derive(Default)]
@@ -49,12 +57,14 @@ impl NodeQuery {
             check_field(super::scopes::key_access, grant.scopes, &place)?;
         }
         Ok(match kind {
-            NodeType::User => ctx
-                .loader::<UserLoader>()?
-                .load_one(key)
-                .await
-                .map_err(unshare)?
-                .map(|user| Node::User(user.into())),
+            NodeType::User => {
+                let user = ctx.loader::<UserLoader>()?.load_one(key).await.map_err(unshare)?;
+                // Staff reading someone else is on record before the answer goes out.
+                if user.is_some() && viewer.is_staff && key != viewer.user_id {
+                    audit_user_read(ctx, key).await?;
+                }
+                user.map(|user| Node::User(user.into()))
+            }
             NodeType::VirtualNumber => ctx
                 .loader::<NumberLoader>()?
                 .load_one(key)
@@ -73,6 +83,12 @@ impl NodeQuery {
                 .find_own(viewer, key)
                 .await?
                 .map(|key| Node::ApiKey(key.into())),
+            NodeType::AuditEvent => ctx
+                .loader::<AuditEventLoader>()?
+                .load_one(key)
+                .await
+                .map_err(unshare)?
+                .map(|event| Node::AuditEvent(event.into())),
             NodeType::Session => None,
         })
     }

@@ -488,7 +488,9 @@ async fn other_users_stay_served_while_attacks_are_refused() {
 
     assert!(refused.iter().all(|statuses| *statuses == (400, 400)), "{refused:?}");
     assert!(
-        slowest < std::time::Duration::from_millis(100),
+        // Served, not starved: a bound for a busy 2-core CI machine, not a speed test
+        // (bench/ measures speed).
+        slowest < std::time::Duration::from_secs(2),
         "slowest answer {slowest:?}"
     );
 }

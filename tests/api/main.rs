@@ -2,6 +2,7 @@
 //! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod accounts;
+mod admin;
 mod api_key_access;
 mod api_key_attacks;
 mod api_key_socket;
