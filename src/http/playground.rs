@@ -50,6 +50,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
     },
     Asset {
+        name: "playground.css",
+        content_type: CSS,
+        body: include_bytes!("../../assets/graphiql/playground.css"),
+    },
+    Asset {
         name: "playground.js",
         content_type: JAVASCRIPT,
         body: include_bytes!("../../assets/graphiql/playground.js"),
@@ -58,7 +63,8 @@ const ASSETS: &[Asset] = &[
 
 /// The playground page. It talks to `/graphql` over HTTP and to
 /// `ws(s)://<host>/graphql/ws` (graphql-transport-ws) for subscriptions,
-/// sending the Headers tab as the `connection_init` payload.
+/// sending the Headers tab as the `connection_init` payload; its sign-in bar
+/// puts the signed-in session's token on both unless the Headers tab has one.
 const PAGE: &str = include_str!("../../assets/graphiql/index.html");
 
 /// Serves the GraphiQL page, under a policy that lets it load only its own
