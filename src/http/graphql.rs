@@ -70,10 +70,8 @@ pub async fn get(
 
 /// What was wrong with a request that is not a GraphQL request at all.
 fn malformed(rejection: &ParseRequestError) -> AppError {
+    // A missing `query` parses (as ""): `execute` refuses it with its own message.
     let message = match rejection {
-        ParseRequestError::InvalidRequest(error) if error.to_string().contains("missing field `query`") => {
-            "the request has no `query`: send {\"query\": \"{ me { id } }\", \"variables\": {}}"
-        }
         ParseRequestError::InvalidRequest(_) => {
             "the body is not a GraphQL request: send JSON such as {\"query\": \"{ me { id } }\", \"variables\": {}} \
              (`query` a string, `operationName` a string or null, `variables` and `extensions` objects or null)"
@@ -189,22 +187,29 @@ async fn execute(
 /// The response as `media`, without a `data` entry when the request never ran
 /// (the GraphQL specification: no `data` when execution did not start).
 fn respond(status: StatusCode, media: MediaType, response: &async_graphql::Response, never_ran: bool) -> Response {
-    let mut body = match serde_json::to_value(response) {
-        Ok(body) => body,
+    // Serialised straight to bytes; only a refusal (small) goes through a `Value` to lose `data`.
+    let body = if never_ran {
+        serde_json::to_value(response).and_then(|mut body| {
+            if let Some(object) = body.as_object_mut() {
+                object.remove("data");
+            }
+            serde_json::to_vec(&body)
+        })
+    } else {
+        serde_json::to_vec(response)
+    };
+    match body {
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+            body,
+        )
+            .into_response(),
         Err(error) => {
             tracing::error!(%error, "encoding a GraphQL response");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
-    };
-    if never_ran && let Some(object) = body.as_object_mut() {
-        object.remove("data");
     }
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
-        body.to_string(),
-    )
-        .into_response()
 }
 
 /// The request's `User-Agent`, if it is text.

@@ -293,15 +293,7 @@ async fn a_subscriber_that_reads_nothing_is_dropped_while_others_keep_receiving(
             other => break other,
         }
     };
-    let metrics = app
-        .client()
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
 
     assert_eq!(labels(&heard), ["live-0", "live-1", "live-2"]);
     assert!(

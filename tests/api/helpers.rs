@@ -176,6 +176,13 @@ impl TestApp {
         GqlResponse::from(response).await
     }
 
+    /// The `/metrics` page, as Prometheus scrapes it.
+    pub async fn metrics(&self) -> String {
+        let url = format!("{}/metrics", self.metrics_address.as_ref().unwrap_or(&self.address));
+        let response = self.client.get(url).send().await.expect("scraping /metrics");
+        response.text().await.expect("the metrics page")
+    }
+
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }

@@ -14,15 +14,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{Arrival, TEST_SECRET, TestApp, WsClient, test_config};
 
-async fn scrape(url: &str) -> String {
-    reqwest::get(format!("{url}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn metrics_count_each_operation_by_outcome_and_show_the_pool_and_build() {
     let app = TestApp::spawn().await;
@@ -41,7 +32,7 @@ async fn metrics_count_each_operation_by_outcome_and_show_the_pool_and_build() {
     }
     send(json!({ "query": "query Hello { __typename }", "operationName": "Hello\" } evil{" })).await;
 
-    let metrics = scrape(&app.address).await;
+    let metrics = app.metrics().await;
     let line = |prefix: &str| {
         metrics
             .lines()
@@ -77,7 +68,8 @@ async fn metrics_can_be_served_apart_from_the_api() {
     app.gql("{ __typename }", json!({})).await;
 
     let on_the_api = reqwest::get(format!("{}/metrics", app.address)).await.unwrap().status();
-    let apart = scrape(app.metrics_address.as_ref().expect("a metrics address")).await;
+    assert!(app.metrics_address.is_some(), "a metrics address");
+    let apart = app.metrics().await;
 
     assert_eq!(on_the_api, 404, "metrics no longer face the API's clients");
     assert!(apart.contains("switchboard_http_requests_total"), "{apart}");

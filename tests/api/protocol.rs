@@ -226,15 +226,7 @@ async fn connections_per_user_and_operations_per_connection_are_bounded() {
     .await;
     let over = receive(&mut first).await.unwrap();
     let mut slow_to_init = connect(&app).await;
-    let metrics = app
-        .client()
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
 
     assert_eq!(second_closed, Err(1008));
     assert_eq!(over["type"], "error", "{over}");
