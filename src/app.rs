@@ -14,14 +14,13 @@ use tokio::{
 use crate::{
     accounts::{AccountService, AdminService, ApiKeyService, AttemptLimits, AuditLog, Authority, SessionService},
     auth::{secret, tokens::TokenKeys},
-    calls::{
-        CallService,
-        events::{CallEvents, EventTasks},
-    },
+    calls::{CallService, events::CallEvents},
     config::Config,
     db,
+    feed::FeedTasks,
     http::{self, HttpState},
     numbers::{DefaultRegion, NumberService, Region},
+    porting::{PortingEvents, PortingService, PortingSettings},
     schema::Services,
 };
 
@@ -30,9 +29,11 @@ pub struct App {
     router: axum::Router,
     db: DatabaseConnection,
     /// The tasks behind subscriptions, stopped at shutdown.
-    event_tasks: EventTasks,
+    event_tasks: FeedTasks,
     /// The hourly sweep of expired and ended sessions, stopped at shutdown.
     sweeper: JoinHandle<()>,
+    /// Completes port-in orders on their FOC date (`PORTING_ACTIVATION_INTERVAL`).
+    activation: Option<JoinHandle<()>>,
     /// `/metrics` on its own address (`METRICS_LISTEN`), if set.
     metrics: Option<(TcpListener, axum::Router)>,
     /// Tells WebSocket connections the server is going away.
@@ -54,10 +55,36 @@ impl App {
     /// Like `build`, over a connection the caller opened (and perhaps instrumented).
     pub async fn build_on(config: &Config, db: DatabaseConnection) -> anyhow::Result<App> {
         db::migrate(&db).await?;
-        let (events, event_tasks) = CallEvents::start(db.clone())
+        let (events, call_tasks) = CallEvents::start(db.clone())
             .await
             .context("listening for call events")?;
-        let services = services(config, db.clone(), events)?;
+        let (porting_events, porting_tasks) = PortingEvents::start(db.clone())
+            .await
+            .context("listening for porting events")?;
+        let event_tasks = call_tasks.join(porting_tasks);
+        let services = services(config, db.clone(), events, porting_events)?;
+        let activation = (!config.porting_activation_interval.is_zero()).then(|| {
+            let porting = services.porting.clone();
+            let interval = config.porting_activation_interval;
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(interval);
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    every.tick().await;
+                    match porting.activate_due().await {
+                        Ok(done) if done.ported + done.failed > 0 => {
+                            tracing::info!(
+                                ported = done.ported,
+                                failed = done.failed,
+                                "activated port-in orders due today"
+                            );
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(?error, "could not activate port-in orders due today"),
+                    }
+                }
+            })
+        });
         let sessions = services.sessions.clone();
         let sweeper = tokio::spawn(async move {
             let mut every = tokio::time::interval(SWEEP_EVERY);
@@ -92,6 +119,7 @@ impl App {
             db,
             event_tasks,
             sweeper,
+            activation,
         })
     }
 
@@ -148,6 +176,9 @@ impl App {
         }
         drop(self.event_tasks);
         self.sweeper.abort();
+        if let Some(activation) = &self.activation {
+            activation.abort();
+        }
         self.db.close().await.context("closing the database pool")?;
         tracing::info!("switchboard stopped");
         Ok(())
@@ -155,7 +186,12 @@ impl App {
 }
 
 /// The services resolvers use, from the configuration.
-pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> anyhow::Result<Services> {
+pub fn services(
+    config: &Config,
+    db: DatabaseConnection,
+    events: CallEvents,
+    porting_events: PortingEvents,
+) -> anyhow::Result<Services> {
     let secret = secret::resolve(config)?;
     let mut keys = TokenKeys::new(&secret, config.access_token_ttl);
     if let Some(previous) = &config.jwt_secret_previous {
@@ -192,8 +228,28 @@ pub fn services(config: &Config, db: DatabaseConnection, events: CallEvents) -> 
         admin: AdminService::new(db.clone()),
         audit: AuditLog::new(db.clone()),
         numbers: NumberService::new(db.clone()),
-        calls: CallService::new(db, events),
+        calls: CallService::new(db.clone(), events),
+        porting: PortingService::new(db, porting_events, porting_settings(config)?),
         default_region: DefaultRegion(default_region),
+    })
+}
+
+/// Porting settings, checked: every country a region libphonenumber knows.
+pub fn porting_settings(config: &Config) -> anyhow::Result<PortingSettings> {
+    let countries = config
+        .porting_countries
+        .iter()
+        .map(|code| code.trim().to_ascii_uppercase())
+        .filter(|code| !code.is_empty())
+        .map(|code| {
+            code.parse::<Region>()
+                .map(|region| region.to_string())
+                .map_err(|error| anyhow::anyhow!("PORTING_COUNTRIES: {}", error.0))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(PortingSettings {
+        countries,
+        min_business_days: config.porting_min_business_days,
     })
 }
 

@@ -93,6 +93,28 @@ pub struct Config {
     #[arg(long, env = "TRUSTED_PROXIES", global = true, value_delimiter = ',', value_parser = parse_proxy)]
     pub trusted_proxies: Vec<IpNet>,
 
+    /// Countries (ISO 3166-1 alpha-2, comma-separated) whose numbers may be
+    /// ported in; `checkPortability` answers `UNSUPPORTED_COUNTRY` for others.
+    #[arg(
+        long,
+        env = "PORTING_COUNTRIES",
+        global = true,
+        value_delimiter = ',',
+        default_value = "US,CA,GB"
+    )]
+    pub porting_countries: Vec<String>,
+
+    /// Business days (Monday to Friday) of notice a requested porting FOC date
+    /// must give at least.
+    #[arg(long, env = "PORTING_MIN_BUSINESS_DAYS", global = true, default_value_t = 5)]
+    pub porting_min_business_days: u32,
+
+    /// How often the server completes port-in orders whose confirmed FOC date
+    /// has come (UTC); `0s` turns the task off (then run `switchboard porting
+    /// activate-due` from cron instead).
+    #[arg(long, env = "PORTING_ACTIVATION_INTERVAL", global = true, default_value = "1m", value_parser = humantime::parse_duration)]
+    pub porting_activation_interval: Duration,
+
     /// ISO 3166 region (such as `US`) used to read phone numbers written without `+` and a country code.
     #[arg(long, env = "DEFAULT_REGION", global = true)]
     pub default_region: Option<String>,
@@ -220,6 +242,9 @@ impl fmt::Debug for Config {
             trusted_documents_only,
             shutdown_grace,
             metrics_listen,
+            porting_countries,
+            porting_min_business_days,
+            porting_activation_interval,
             default_region,
             log_format,
         } = self;
@@ -267,6 +292,9 @@ impl fmt::Debug for Config {
             .field("trusted_documents_only", trusted_documents_only)
             .field("shutdown_grace", shutdown_grace)
             .field("metrics_listen", metrics_listen)
+            .field("porting_countries", porting_countries)
+            .field("porting_min_business_days", porting_min_business_days)
+            .field("porting_activation_interval", porting_activation_interval)
             .field("default_region", default_region)
             .field("log_format", log_format)
             .finish()

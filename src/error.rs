@@ -21,8 +21,13 @@ pub enum AppError {
     NotFound(&'static str),
     /// An argument is invalid; `field` names the input field.
     BadInput { field: Cow<'static, str>, message: String },
-    /// A uniqueness rule would be broken; `field` names the input field.
-    Conflict { field: &'static str, message: String },
+    /// A uniqueness rule would be broken; `field` names the input field and
+    /// `reason`, when there is one, says which rule (`extensions.reason`).
+    Conflict {
+        field: Cow<'static, str>,
+        message: String,
+        reason: Option<&'static str>,
+    },
     /// Too many requests; retry after this many seconds.
     RateLimited { retry_after_secs: u64 },
     /// The document is over one of the limits: `limit` names it.
@@ -46,10 +51,24 @@ impl AppError {
         }
     }
 
-    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         AppError::Conflict {
-            field,
+            field: field.into(),
             message: message.into(),
+            reason: None,
+        }
+    }
+
+    /// A conflict with a machine-readable `reason` (such as `ALREADY_IN_AN_ORDER`).
+    pub fn conflict_because(
+        field: impl Into<Cow<'static, str>>,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        AppError::Conflict {
+            field: field.into(),
+            message: message.into(),
+            reason: Some(reason),
         }
     }
 
@@ -85,12 +104,20 @@ impl From<AppError> for async_graphql::Error {
     fn from(error: AppError) -> Self {
         let code = error.code();
         let mut limit = None;
+        let mut reason = None;
         let (message, field, retry_after) = match error {
             AppError::Unauthenticated(message) | AppError::Forbidden(message) | AppError::NotFound(message) => {
                 (message.to_owned(), None, None)
             }
             AppError::BadInput { field, message } => (message, Some(field), None),
-            AppError::Conflict { field, message } => (message, Some(Cow::Borrowed(field)), None),
+            AppError::Conflict {
+                field,
+                message,
+                reason: why,
+            } => {
+                reason = why;
+                (message, Some(field), None)
+            }
             AppError::RateLimited { retry_after_secs } => (
                 format!("too many requests; retry in {retry_after_secs} seconds"),
                 None,
@@ -120,6 +147,9 @@ impl From<AppError> for async_graphql::Error {
             extensions.set("code", code);
             if let Some(field) = &field {
                 extensions.set("field", field.as_ref());
+            }
+            if let Some(reason) = reason {
+                extensions.set("reason", reason);
             }
             if let Some(seconds) = retry_after {
                 extensions.set("retryAfter", seconds);
@@ -200,7 +230,7 @@ pub fn describe(error: &AppError) -> String {
             (*message).to_owned()
         }
         AppError::BadInput { field, message } => format!("{field}: {message}"),
-        AppError::Conflict { field, message } => format!("{field}: {message}"),
+        AppError::Conflict { field, message, .. } => format!("{field}: {message}"),
         AppError::RateLimited { retry_after_secs } => format!("rate limited; retry in {retry_after_secs}s"),
         AppError::TooComplex { limit, maximum, found } => format!("{limit} {found} is over {maximum}"),
         AppError::PersistedQueryNotFound => "no persisted query has that hash".to_owned(),

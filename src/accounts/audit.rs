@@ -35,8 +35,13 @@ impl Staff {
     /// The viewer as a staff member, or `FORBIDDEN`. Staff status is the
     /// database's (the authority reads it for every request), not the token's.
     pub fn check(viewer: &Viewer, client_address: Option<String>) -> Result<Staff, AppError> {
+        Self::require(viewer, client_address, "only staff may administer users")
+    }
+
+    /// Like `check`, refusing everyone else with `why`.
+    pub fn require(viewer: &Viewer, client_address: Option<String>, why: &'static str) -> Result<Staff, AppError> {
         if !viewer.is_staff {
-            return Err(AppError::Forbidden("only staff may administer users"));
+            return Err(AppError::Forbidden(why));
         }
         Ok(Staff {
             user_id: viewer.user_id,
@@ -45,7 +50,7 @@ impl Staff {
     }
 }
 
-/// Writes one event with `db`: pass the transaction that makes the change.
+/// Writes one event about a user with `db`: pass the transaction that makes the change.
 pub async fn record(
     db: &impl ConnectionTrait,
     staff: &Staff,
@@ -53,11 +58,23 @@ pub async fn record(
     subject_id: Option<Uuid>,
     details: serde_json::Value,
 ) -> Result<audit_events::Model, AppError> {
+    record_about(db, staff, action, SubjectType::User, subject_id, details).await
+}
+
+/// Writes one event about any kind of object with `db` (the change's transaction).
+pub async fn record_about(
+    db: &impl ConnectionTrait,
+    staff: &Staff,
+    action: AuditAction,
+    subject_type: SubjectType,
+    subject_id: Option<Uuid>,
+    details: serde_json::Value,
+) -> Result<audit_events::Model, AppError> {
     audit_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         actor_id: Set(staff.user_id),
         action: Set(action),
-        subject_type: Set(SubjectType::User),
+        subject_type: Set(subject_type),
         subject_id: Set(subject_id),
         details: Set(details.to_string()),
         client_address: Set(staff.client_address.clone()),

@@ -40,6 +40,20 @@ pub enum AuditAction {
     UserRead,
     /// Listed users (`users`); the filter is in `details`.
     UsersList,
+    /// Changed a customer's port-in order (`updatePortingOrder`).
+    PortingOrderUpdate,
+    /// Submitted a customer's port-in order (`submitPortingOrder`).
+    PortingOrderSubmit,
+    /// Cancelled a customer's port-in order (`cancelPortingOrder`).
+    PortingOrderCancel,
+    /// Took a port-in order up with the losing carrier (`startPortingOrder`).
+    PortingOrderStart,
+    /// Recorded the losing carrier's FOC date (`confirmPortingOrderFocDate`).
+    PortingOrderConfirmFocDate,
+    /// Completed a port (`completePortingOrder`).
+    PortingOrderComplete,
+    /// Sent a port back to its owner to fix (`raisePortingOrderException`).
+    PortingOrderRaiseException,
 }
 
 /// One entry of the audit log: who did what to which object, when, from where.
@@ -82,13 +96,14 @@ impl AuditEvent {
     async fn subject_id(&self) -> Option<ID> {
         let kind = match self.0.subject_type {
             SubjectType::User => NodeType::User,
+            SubjectType::PortingOrder => NodeType::PortingOrder,
         };
         self.0.subject_id.map(|key| ids::encode(kind, key))
     }
 
     /// The user acted on; `null` for a list.
     async fn subject(&self, ctx: &Context<'_>) -> Result<Option<User>, AppError> {
-        let Some(key) = self.0.subject_id else {
+        let (Some(key), SubjectType::User) = (self.0.subject_id, self.0.subject_type) else {
             return Ok(None);
         };
         let subject = ctx.loader::<UserLoader>()?.load_one(key).await.map_err(unshare)?;

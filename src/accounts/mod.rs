@@ -23,7 +23,7 @@ pub mod sessions;
 pub use admin::AdminService;
 pub use api_keys::ApiKeyService;
 pub use attempts::AttemptLimits;
-pub use audit::AuditLog;
+pub use audit::{AuditLog, Staff};
 pub use authority::Authority;
 pub use service::{AccountService, NewAccount, ProfileChanges};
 pub use sessions::{Session, SessionOrigin, SessionService};

@@ -1,13 +1,9 @@
 //! The rules of call logs: who may record and read which, idempotent ingestion
 //! by `externalId`, and newest-first keyset paging on `(started_at, id)`.
 
-use std::{
-    collections::{HashMap, VecDeque},
-    sync::Arc,
-};
+use std::collections::HashMap;
 
-use futures_util::{Stream, stream};
-use tokio::sync::broadcast::{self, error::RecvError};
+use futures_util::Stream;
 
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -30,6 +26,7 @@ use crate::{
         sequences, virtual_numbers,
     },
     error::{AppError, violates},
+    feed::Reader,
     numbers::NUMBER_NOT_FOUND,
     paging::{Direction, Page, PageRequest},
 };
@@ -59,22 +56,12 @@ impl CallService {
         number_id: Option<Uuid>,
         after: Option<i64>,
     ) -> impl Stream<Item = Result<Event, AppError>> + use<> {
-        // Listen first, then decide where to start: nothing recorded in between is lost.
-        let receiver = self.events.subscribe();
-        let follow = Follow {
+        let reader = CallReader {
             calls: self.clone(),
             viewer,
             number_id,
-            last: after.unwrap_or_else(|| self.events.latest()),
-            replaying: after.is_some(),
-            pending: VecDeque::new(),
-            receiver,
-            failed: false,
         };
-        stream::unfold(follow, |mut follow| async move {
-            let next = follow.next().await?;
-            Some((next, follow))
-        })
+        self.events.follow(reader, after)
     }
 
     /// The `seq` of a log the viewer may read, for resuming a feed from it.
@@ -376,71 +363,27 @@ pub fn scope(viewer: &Viewer, filter: &CallFilter) -> Condition {
     condition
 }
 
-/// How many logs a replaying feed reads per query.
-const REPLAY_BATCH: u64 = 200;
-
-/// One subscriber's place in the feed: the last `seq` it has been given (or
-/// passed over), and whether it is still reading from the database.
-struct Follow {
+/// One subscriber of `callLogged`: the logs a viewer may read, of one number or all.
+struct CallReader {
     calls: CallService,
     viewer: Viewer,
     number_id: Option<Uuid>,
-    last: i64,
-    replaying: bool,
-    pending: VecDeque<call_logs::Model>,
-    receiver: broadcast::Receiver<Event>,
-    failed: bool,
 }
 
-impl Follow {
+impl Reader for CallReader {
+    type Row = call_logs::Model;
+
+    fn seq(row: &call_logs::Model) -> i64 {
+        row.seq
+    }
+
     fn wants(&self, log: &call_logs::Model) -> bool {
         self.viewer.may_act_for(log.owner_id) && self.number_id.is_none_or(|id| id == log.virtual_number_id)
     }
 
-    async fn next(&mut self) -> Option<Result<Event, AppError>> {
-        if self.failed {
-            return None;
-        }
-        loop {
-            if let Some(log) = self.pending.pop_front() {
-                self.last = log.seq;
-                return Some(Ok(Arc::new(log)));
-            }
-            if self.replaying {
-                match self
-                    .calls
-                    .recorded_after(&self.viewer, self.number_id, self.last, REPLAY_BATCH)
-                    .await
-                {
-                    Ok(rows) => {
-                        self.replaying = rows.len() as u64 == REPLAY_BATCH;
-                        self.pending.extend(rows);
-                        continue;
-                    }
-                    Err(error) => {
-                        self.failed = true;
-                        return Some(Err(error));
-                    }
-                }
-            }
-            match self.receiver.recv().await {
-                // Events arrive in `seq` order; what the replay already gave is skipped.
-                Ok(log) if log.seq > self.last => {
-                    self.last = log.seq;
-                    if self.wants(&log) {
-                        return Some(Ok(log));
-                    }
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::info!(
-                        missed,
-                        "a callLogged subscriber fell behind; reading the rest from the database"
-                    );
-                    self.replaying = true;
-                }
-                Err(RecvError::Closed) => return None,
-            }
-        }
+    async fn replay(&self, seq: i64, limit: u64) -> Result<Vec<call_logs::Model>, AppError> {
+        self.calls
+            .recorded_after(&self.viewer, self.number_id, seq, limit)
+            .await
     }
 }

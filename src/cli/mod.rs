@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `create-user`, `export-schema`,
-//! `seed-demo` (whose data generator is `seed`), `numbers check`.
+//! `seed-demo` (whose data generator is `seed`), `numbers check`, `porting activate-due`.
 
 pub mod seed;
 
@@ -68,6 +68,18 @@ pub enum Command {
     /// Work on the stored phone numbers.
     #[command(subcommand)]
     Numbers(NumbersCommand),
+    /// Work on port-in orders.
+    #[command(subcommand)]
+    Porting(PortingCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortingCommand {
+    /// Complete every port-in order whose confirmed FOC date has come (UTC),
+    /// as the server's own task does every `PORTING_ACTIVATION_INTERVAL`: for
+    /// cron, when that task is off. An order one of whose numbers is held by
+    /// then goes to EXCEPTION instead.
+    ActivateDue,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +121,7 @@ impl Cli {
                 seed_demo(&config, SeedOptions { users, numbers, calls }).await
             }
             Command::Numbers(NumbersCommand::Check { fix }) => check_numbers(&config, fix).await,
+            Command::Porting(PortingCommand::ActivateDue) => activate_due(&config).await,
         }
     }
 }
@@ -158,6 +171,23 @@ async fn seed_demo(config: &Config, options: SeedOptions) -> anyhow::Result<()> 
             user.numbers.join(", ")
         );
     }
+    Ok(())
+}
+
+async fn activate_due(config: &Config) -> anyhow::Result<()> {
+    use crate::porting::{PortingEvents, PortingService};
+    let db = db::connect(&config.database_url, 2).await?;
+    db::migrate(&db).await?;
+    let (events, _tasks) = PortingEvents::start(db.clone()).await?;
+    let porting = PortingService::new(db, events, app::porting_settings(config)?);
+    let done = porting
+        .activate_due()
+        .await
+        .map_err(|error| anyhow::anyhow!(crate::error::describe(&error)))?;
+    println!(
+        "ported {} orders; {} went to EXCEPTION (a number was held by then)",
+        done.ported, done.failed
+    );
     Ok(())
 }
 

@@ -20,6 +20,20 @@ pub enum AuditAction {
     UserRead,
     #[sea_orm(string_value = "users.list")]
     UsersList,
+    #[sea_orm(string_value = "porting_order.update")]
+    PortingOrderUpdate,
+    #[sea_orm(string_value = "porting_order.submit")]
+    PortingOrderSubmit,
+    #[sea_orm(string_value = "porting_order.cancel")]
+    PortingOrderCancel,
+    #[sea_orm(string_value = "porting_order.start")]
+    PortingOrderStart,
+    #[sea_orm(string_value = "porting_order.confirm_foc_date")]
+    PortingOrderConfirmFocDate,
+    #[sea_orm(string_value = "porting_order.complete")]
+    PortingOrderComplete,
+    #[sea_orm(string_value = "porting_order.raise_exception")]
+    PortingOrderRaiseException,
 }
 
 /// The kind of object an event is about.
@@ -28,6 +42,8 @@ pub enum AuditAction {
 pub enum SubjectType {
     #[sea_orm(string_value = "user")]
     User,
+    #[sea_orm(string_value = "porting_order")]
+    PortingOrder,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

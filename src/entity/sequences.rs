@@ -13,6 +13,8 @@ use sea_orm::{
 
 /// The counter behind `call_logs.seq`.
 pub const CALL_LOGS: &str = "call_logs";
+/// The counter behind `porting_events.seq`.
+pub const PORTING_EVENTS: &str = "porting_events";
 
 /// Takes the next `count` numbers of the counter `name` and returns the last of
 /// them (so they are `last - count + 1 ..= last`). Call it inside the

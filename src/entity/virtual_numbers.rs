@@ -23,6 +23,8 @@ pub struct Model {
     pub country_code: Option<String>,
     pub is_active: bool,
     pub released_at: Option<DateTimeUtc>,
+    /// The port-in order the number arrived by, if it was ported in.
+    pub porting_order_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

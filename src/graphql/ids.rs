@@ -16,6 +16,9 @@ pub enum NodeType {
     Session,
     ApiKey,
     AuditEvent,
+    PortingOrder,
+    /// Not a `Node`: an entry of a porting order's timeline.
+    PortingEvent,
 }
 
 impl NodeType {
@@ -28,6 +31,8 @@ impl NodeType {
             NodeType::Session => "Session",
             NodeType::ApiKey => "ApiKey",
             NodeType::AuditEvent => "AuditEvent",
+            NodeType::PortingOrder => "PortingOrder",
+            NodeType::PortingEvent => "PortingOrderEvent",
         }
     }
 
@@ -39,6 +44,8 @@ impl NodeType {
             NodeType::Session,
             NodeType::ApiKey,
             NodeType::AuditEvent,
+            NodeType::PortingOrder,
+            NodeType::PortingEvent,
         ]
         .into_iter()
         .find(|kind| kind.name() == name)

@@ -15,4 +15,4 @@ pub mod throttle;
 
 pub use connection::{Connection, ConnectionNode, RelayArgs};
 pub use context::{ContextExt, Identity};
-pub use scalars::Long;
+pub use scalars::{Date, Long};

@@ -20,6 +20,49 @@ pub enum PhoneNumberType {
     Unknown,
 }
 
+impl PhoneNumberType {
+    const ALL: [PhoneNumberType; 12] = [
+        PhoneNumberType::Mobile,
+        PhoneNumberType::FixedLine,
+        PhoneNumberType::FixedLineOrMobile,
+        PhoneNumberType::TollFree,
+        PhoneNumberType::PremiumRate,
+        PhoneNumberType::SharedCost,
+        PhoneNumberType::Voip,
+        PhoneNumberType::PersonalNumber,
+        PhoneNumberType::Pager,
+        PhoneNumberType::Uan,
+        PhoneNumberType::Voicemail,
+        PhoneNumberType::Unknown,
+    ];
+
+    /// The stored name (the GraphQL enum's value).
+    pub fn name(self) -> &'static str {
+        match self {
+            PhoneNumberType::Mobile => "MOBILE",
+            PhoneNumberType::FixedLine => "FIXED_LINE",
+            PhoneNumberType::FixedLineOrMobile => "FIXED_LINE_OR_MOBILE",
+            PhoneNumberType::TollFree => "TOLL_FREE",
+            PhoneNumberType::PremiumRate => "PREMIUM_RATE",
+            PhoneNumberType::SharedCost => "SHARED_COST",
+            PhoneNumberType::Voip => "VOIP",
+            PhoneNumberType::PersonalNumber => "PERSONAL_NUMBER",
+            PhoneNumberType::Pager => "PAGER",
+            PhoneNumberType::Uan => "UAN",
+            PhoneNumberType::Voicemail => "VOICEMAIL",
+            PhoneNumberType::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// Reads a stored name back (`Unknown` for anything else).
+    pub fn from_name(name: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .unwrap_or(PhoneNumberType::Unknown)
+    }
+}
+
 impl From<rlibphonenumber::PhoneNumberType> for PhoneNumberType {
     fn from(kind: rlibphonenumber::PhoneNumberType) -> Self {
         use rlibphonenumber::PhoneNumberType as Library;

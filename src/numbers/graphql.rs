@@ -19,6 +19,7 @@ use crate::{
         ids::{self, NodeType},
         loaders::unshare,
     },
+    porting::{graphql::PortingOrder, loaders::PortingOrderLoader},
 };
 
 /// A phone number a user holds on this platform.
@@ -117,6 +118,19 @@ impl VirtualNumber {
             before,
         };
         number_call_logs(ctx, self.0.id, page, filter).await
+    }
+
+    /// The port-in order the number arrived by, if it was ported in.
+    async fn porting_order(&self, ctx: &Context<'_>) -> Result<Option<PortingOrder>, AppError> {
+        let Some(id) = self.0.porting_order_id else {
+            return Ok(None);
+        };
+        let order = ctx
+            .loader::<PortingOrderLoader>()?
+            .load_one(id)
+            .await
+            .map_err(unshare)?;
+        Ok(order.map(PortingOrder::from))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

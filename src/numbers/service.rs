@@ -2,8 +2,8 @@
 //! number (a database constraint), and keyset-paged listing.
 
 use sea_orm::{
-    ActiveValue::Set, Condition, DatabaseConnection, PaginatorTrait, QueryOrder, QuerySelect, prelude::*,
-    sea_query::LikeExpr,
+    ActiveValue::Set, Condition, DatabaseConnection, PaginatorTrait, QueryOrder, QuerySelect, TransactionTrait,
+    prelude::*, sea_query::LikeExpr,
 };
 use uuid::Uuid;
 
@@ -11,7 +11,7 @@ use super::{E164, FriendlyName, NumberSearch};
 use crate::{
     auth::Viewer,
     entity::{
-        self, users,
+        self, porting_order_numbers, users,
         virtual_numbers::{self, Column},
     },
     error::{AppError, OnConflict},
@@ -68,25 +68,45 @@ impl NumberService {
             return Err(AppError::bad_input("ownerId", "no active user has that id"));
         }
         let now = entity::now();
-        virtual_numbers::ActiveModel {
+        let phone_number = number.phone_number.as_str().to_owned();
+        // Locked (PostgreSQL) and written first, then checked against the ports
+        // in progress: see `porting::service` for why this settles every race.
+        let transaction = self.db.begin().await?;
+        entity::lock_numbers(&transaction, std::slice::from_ref(&phone_number)).await?;
+        let created = virtual_numbers::ActiveModel {
             id: Set(Uuid::now_v7()),
             owner_id: Set(owner_id),
             country_code: Set(number.phone_number.country_code()),
-            phone_number: Set(number.phone_number.as_str().to_owned()),
+            phone_number: Set(phone_number.clone()),
             friendly_name_folded: Set(number.friendly_name.as_ref().map(FriendlyName::folded)),
             friendly_name: Set(number.friendly_name.map(|name| name.as_str().to_owned())),
             is_active: Set(true),
             released_at: Set(None),
+            porting_order_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }
-        .insert(&self.db)
+        .insert(&transaction)
         .await
         .on_conflict(
             virtual_numbers::PHONE_NUMBER_KEY,
             "phoneNumber",
             "that number is already taken",
-        )
+        )?;
+        let reserved = porting_order_numbers::Entity::find()
+            .filter(porting_order_numbers::Column::PhoneNumber.eq(phone_number))
+            .filter(porting_order_numbers::Column::Reserved.eq(true))
+            .one(&transaction)
+            .await?;
+        if reserved.is_some() {
+            return Err(AppError::conflict_because(
+                "phoneNumber",
+                "ALREADY_IN_AN_ORDER",
+                "that number is reserved for a port-in order in progress; it arrives with the port",
+            ));
+        }
+        transaction.commit().await?;
+        Ok(created)
     }
 
     /// A number the viewer may see: their own (staff: any), not released.

@@ -26,7 +26,8 @@ const BUCKETS: &[&str] = &["buckets"];
 /// The cost of one field of this schema.
 pub fn field_cost(name: &str, arguments: &Arguments<'_>) -> FieldCost {
     match name {
-        "myVirtualNumbers" | "virtualNumbers" | "callLogs" | "users" | "auditEvents" => FieldCost {
+        "myVirtualNumbers" | "virtualNumbers" | "callLogs" | "users" | "auditEvents" | "myPortingOrders"
+        | "portingOrders" | "events" => FieldCost {
             own: 1,
             repeat: page_size(arguments),
             repeated: PAGE_ITEMS,

@@ -31,6 +31,10 @@ use crate::{
         self, DefaultRegion, NumberService,
         loaders::{HistoryNumberLoader, NumberLoader},
     },
+    porting::{
+        self, PortingService,
+        loaders::{PortingNumbersLoader, PortingOrderLoader},
+    },
 };
 
 #[derive(MergedObject, Default)]
@@ -43,6 +47,7 @@ pub struct Query(
     numbers::graphql::NumberQuery,
     calls::graphql::CallQuery,
     calls::graphql::StatsQuery,
+    porting::graphql::PortingQuery,
     node::NodeQuery,
 );
 
@@ -54,11 +59,12 @@ pub struct Mutation(
     accounts::admin_graphql::AdminMutation,
     numbers::graphql::NumberMutation,
     calls::graphql::CallMutation,
+    porting::graphql::PortingMutation,
 );
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct Subscription(calls::graphql::CallSubscription);
+pub struct Subscription(calls::graphql::CallSubscription, porting::graphql::PortingSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -75,6 +81,7 @@ pub struct Services {
     pub audit: AuditLog,
     pub numbers: NumberService,
     pub calls: CallService,
+    pub porting: PortingService,
     /// Region for phone numbers written without a country code, from `DEFAULT_REGION`.
     pub default_region: DefaultRegion,
 }
@@ -110,6 +117,13 @@ impl Services {
         data.insert(loader(CallCountLoader {
             calls: self.calls.clone(),
             identity: identity.clone(),
+        }));
+        data.insert(loader(PortingOrderLoader {
+            porting: self.porting.clone(),
+            identity: identity.clone(),
+        }));
+        data.insert(loader(PortingNumbersLoader {
+            porting: self.porting.clone(),
         }));
         data.insert(loader(AuditEventLoader {
             audit: self.audit.clone(),
@@ -179,6 +193,7 @@ pub fn build(services: Services, options: &Options) -> AppSchema {
         .data(services.audit)
         .data(services.numbers)
         .data(services.calls)
+        .data(services.porting)
         .data(services.default_region)
         .finish()
 }

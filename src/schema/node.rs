@@ -23,6 +23,7 @@ use crate::{
         loaders::unshare,
     },
     numbers::{graphql::VirtualNumber, loaders::NumberLoader},
+    porting::{graphql::PortingOrder, loaders::PortingOrderLoader},
 };
 
 /// An object with a global id.
@@ -34,6 +35,7 @@ pub enum Node {
     CallLog(CallLog),
     ApiKey(ApiKey),
     AuditEvent(AuditEvent),
+    PortingOrder(PortingOrder),
 }
 
 #[derive(Default)]
@@ -89,7 +91,13 @@ impl NodeQuery {
                 .await
                 .map_err(unshare)?
                 .map(|event| Node::AuditEvent(event.into())),
-            NodeType::Session => None,
+            NodeType::PortingOrder => ctx
+                .loader::<PortingOrderLoader>()?
+                .load_one(key)
+                .await
+                .map_err(unshare)?
+                .map(|order| Node::PortingOrder(order.into())),
+            NodeType::Session | NodeType::PortingEvent => None,
         })
     }
 }

@@ -25,6 +25,7 @@ mod operations;
 mod paging;
 mod persisted;
 mod phone_numbers;
+mod porting;
 mod protocol;
 mod schema;
 mod stats;
