@@ -26,7 +26,10 @@ use std::{
 };
 
 use futures_util::{Stream, stream};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
+};
 use tokio::{
     sync::{
         Notify,
@@ -65,6 +68,33 @@ pub trait Journal: Send + Sync + 'static {
         seq: i64,
         limit: u64,
     ) -> impl Future<Output = Result<Vec<Self::Row>, AppError>> + Send;
+}
+
+/// The highest `seq` in `column` of `E`'s table (0 for an empty table): a
+/// `Journal::latest` for a table numbered by `entity::sequences`.
+pub async fn latest_seq<E: EntityTrait>(db: &DatabaseConnection, column: E::Column) -> Result<i64, AppError> {
+    let latest: Option<Option<i64>> = E::find()
+        .select_only()
+        .column_as(column.max(), "latest")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(latest.flatten().unwrap_or(0))
+}
+
+/// Up to `limit` rows of `E` past `seq` in `column`, in order: a `Journal::after`.
+pub async fn rows_after<E: EntityTrait>(
+    db: &DatabaseConnection,
+    column: E::Column,
+    seq: i64,
+    limit: u64,
+) -> Result<Vec<E::Model>, AppError> {
+    Ok(E::find()
+        .filter(column.gt(seq))
+        .order_by_asc(column)
+        .limit(limit)
+        .all(db)
+        .await?)
 }
 
 /// One subscriber's view of a journal: which rows it may see, and how to read

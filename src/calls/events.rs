@@ -4,12 +4,12 @@
 //! Every call log carries `seq`, the order it was recorded in (see
 //! `entity::sequences`: PostgreSQL commits calls in `seq` order).
 
-use sea_orm::{DatabaseConnection, QueryOrder, QuerySelect, prelude::*};
+use sea_orm::DatabaseConnection;
 
 use crate::{
     entity::call_logs::{self, Column},
     error::AppError,
-    feed::{Feed, Journal},
+    feed::{self, Feed, Journal},
 };
 
 /// The call logs, as a journal for `crate::feed`.
@@ -25,22 +25,11 @@ impl Journal for CallJournal {
     }
 
     async fn latest(db: &DatabaseConnection) -> Result<i64, AppError> {
-        let latest: Option<Option<i64>> = call_logs::Entity::find()
-            .select_only()
-            .column_as(Column::Seq.max(), "latest")
-            .into_tuple()
-            .one(db)
-            .await?;
-        Ok(latest.flatten().unwrap_or(0))
+        feed::latest_seq::<call_logs::Entity>(db, Column::Seq).await
     }
 
     async fn after(db: &DatabaseConnection, seq: i64, limit: u64) -> Result<Vec<call_logs::Model>, AppError> {
-        Ok(call_logs::Entity::find()
-            .filter(Column::Seq.gt(seq))
-            .order_by_asc(Column::Seq)
-            .limit(limit)
-            .all(db)
-            .await?)
+        feed::rows_after::<call_logs::Entity>(db, Column::Seq, seq, limit).await
     }
 }
 

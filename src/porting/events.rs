@@ -1,12 +1,12 @@
 //! `portingOrderUpdated` events: each order's status changes and comments in
 //! the order they happened, on every instance (see `crate::feed`).
 
-use sea_orm::{DatabaseConnection, QueryOrder, QuerySelect, prelude::*};
+use sea_orm::DatabaseConnection;
 
 use crate::{
     entity::porting_events::{self, Column},
     error::AppError,
-    feed::{Feed, Journal},
+    feed::{self, Feed, Journal},
 };
 
 /// The porting timeline, as a journal for `crate::feed`.
@@ -22,22 +22,11 @@ impl Journal for PortingJournal {
     }
 
     async fn latest(db: &DatabaseConnection) -> Result<i64, AppError> {
-        let latest: Option<Option<i64>> = porting_events::Entity::find()
-            .select_only()
-            .column_as(Column::Seq.max(), "latest")
-            .into_tuple()
-            .one(db)
-            .await?;
-        Ok(latest.flatten().unwrap_or(0))
+        feed::latest_seq::<porting_events::Entity>(db, Column::Seq).await
     }
 
     async fn after(db: &DatabaseConnection, seq: i64, limit: u64) -> Result<Vec<porting_events::Model>, AppError> {
-        Ok(porting_events::Entity::find()
-            .filter(Column::Seq.gt(seq))
-            .order_by_asc(Column::Seq)
-            .limit(limit)
-            .all(db)
-            .await?)
+        feed::rows_after::<porting_events::Entity>(db, Column::Seq, seq, limit).await
     }
 }
 

@@ -15,6 +15,10 @@ pub const MAX_NUMBERS: usize = 100;
 pub const MAX_DAYS_AHEAD: u64 = 366;
 const MAX_TEXT: usize = 200;
 const MAX_PIN: usize = 32;
+/// Orders one user may have open (not PORTED or CANCELLED) at once.
+pub const MAX_OPEN_ORDERS: u64 = 50;
+/// Comments one order may hold.
+pub const MAX_COMMENTS: u64 = 200;
 /// Longest comment or exception reason.
 pub const MAX_COMMENT: usize = 2000;
 

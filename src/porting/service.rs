@@ -357,6 +357,22 @@ impl PortingService {
                 None => groups.push((key, vec![number])),
             }
         }
+        let open = porting_orders::Entity::find()
+            .filter(Column::OwnerId.eq(owner_id))
+            .filter(Column::Status.is_not_in([PortingStatus::Ported, PortingStatus::Cancelled]))
+            .count(&self.db)
+            .await?;
+        if open + groups.len() as u64 > rules::MAX_OPEN_ORDERS {
+            return Err(AppError::bad_input(
+                "phoneNumbers",
+                format!(
+                    "at most {} port-in orders may be open at once ({open} are, and these numbers need {}): \
+                     finish or cancel some first",
+                    rules::MAX_OPEN_ORDERS,
+                    groups.len()
+                ),
+            ));
+        }
         let actor = self.customer(viewer, owner_id);
         let now = entity::now();
         let transaction = self.db.begin().await?;
@@ -735,18 +751,7 @@ impl PortingService {
     ) -> Result<porting_orders::Model, AppError> {
         let order = self.get_visible(viewer, id).await?;
         let actor = self.with_address(self.customer(viewer, order.owner_id), client_address);
-        let transaction = self.db.begin().await?;
-        let cancelled = self
-            .move_order(&transaction, &order, Step::Cancel, &actor, comment, Vec::new(), &[])
-            .await?;
-        porting_order_numbers::Entity::update_many()
-            .col_expr(porting_order_numbers::Column::Reserved, Expr::value(false))
-            .filter(porting_order_numbers::Column::OrderId.eq(order.id))
-            .exec(&transaction)
-            .await?;
-        transaction.commit().await?;
-        self.events.wake();
-        Ok(cancelled)
+        self.move_alone(&order, Step::Cancel, &actor, comment, Vec::new()).await
     }
 
     /// Staff, for the losing carrier: SUBMITTED → IN_PROCESS.
@@ -816,13 +821,31 @@ impl PortingService {
         set: Vec<(Column, SimpleExpr)>,
     ) -> Result<porting_orders::Model, AppError> {
         debug_assert_eq!(step.side(), Side::Carrier);
-        let order = porting_orders::Entity::find_by_id(id)
+        let order = self.get(id).await?;
+        self.move_alone(&order, step, &Actor::Carrier(staff), comment, set)
+            .await
+    }
+
+    /// Any order, for staff and the server (who may see every one).
+    async fn get(&self, id: Uuid) -> Result<porting_orders::Model, AppError> {
+        porting_orders::Entity::find_by_id(id)
             .one(&self.db)
             .await?
-            .ok_or(AppError::NotFound(ORDER_NOT_FOUND))?;
+            .ok_or(AppError::NotFound(ORDER_NOT_FOUND))
+    }
+
+    /// `move_order` in a transaction of its own.
+    async fn move_alone(
+        &self,
+        order: &porting_orders::Model,
+        step: Step,
+        actor: &Actor,
+        comment: Option<String>,
+        set: Vec<(Column, SimpleExpr)>,
+    ) -> Result<porting_orders::Model, AppError> {
         let transaction = self.db.begin().await?;
         let moved = self
-            .move_order(&transaction, &order, step, &Actor::Carrier(staff), comment, set, &[])
+            .move_order(&transaction, order, step, actor, comment, set, &[])
             .await?;
         transaction.commit().await?;
         self.events.wake();
@@ -839,10 +862,7 @@ impl PortingService {
         id: Uuid,
         comment: Option<String>,
     ) -> Result<porting_orders::Model, AppError> {
-        let order = porting_orders::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .ok_or(AppError::NotFound(ORDER_NOT_FOUND))?;
+        let order = self.get(id).await?;
         let numbers = self.numbers_of(order.id).await?;
         let phone_numbers: Vec<String> = numbers.iter().map(|row| row.phone_number.clone()).collect();
         let now = entity::now();
@@ -900,16 +920,6 @@ impl PortingService {
         Ok(ported)
     }
 
-    /// Staff completing an order (as the carrier side).
-    pub async fn complete_as_staff(
-        &self,
-        staff: Staff,
-        id: Uuid,
-        comment: Option<String>,
-    ) -> Result<porting_orders::Model, AppError> {
-        self.complete(Actor::Carrier(staff), id, comment).await
-    }
-
     async fn fail_completion(
         &self,
         actor: Actor,
@@ -920,21 +930,14 @@ impl PortingService {
             "{taken} is now held by another account, so nothing was ported; \
              cancel this order and order the other numbers again, or contact support"
         );
-        let transaction = self.db.begin().await?;
-        let failed = self
-            .move_order(
-                &transaction,
-                &order,
-                Step::RaiseException,
-                &actor,
-                Some(reason.clone()),
-                vec![(Column::ExceptionReason, Expr::value(reason))],
-                &[],
-            )
-            .await?;
-        transaction.commit().await?;
-        self.events.wake();
-        Ok(failed)
+        self.move_alone(
+            &order,
+            Step::RaiseException,
+            &actor,
+            Some(reason.clone()),
+            vec![(Column::ExceptionReason, Expr::value(reason))],
+        )
+        .await
     }
 
     /// Completes every order whose confirmed FOC date has come (in UTC).
@@ -967,6 +970,17 @@ impl PortingService {
     /// A comment on an order from its owner or staff.
     pub async fn comment(&self, viewer: &Viewer, id: Uuid, body: String) -> Result<porting_events::Model, AppError> {
         let order = self.get_visible(viewer, id).await?;
+        let comments = porting_events::Entity::find()
+            .filter(porting_events::Column::OrderId.eq(order.id))
+            .filter(porting_events::Column::Kind.eq(PortingEventKind::Comment))
+            .count(&self.db)
+            .await?;
+        if comments >= rules::MAX_COMMENTS {
+            return Err(AppError::bad_input(
+                "comment",
+                format!("an order holds at most {} comments", rules::MAX_COMMENTS),
+            ));
+        }
         let actor = if viewer.user_id == order.owner_id {
             Actor::Customer {
                 user_id: viewer.user_id,
@@ -1025,6 +1039,14 @@ impl PortingService {
             let current = self.current_status(transaction, order.id).await?;
             return Err(step.refused_from(current));
         };
+        if step == Step::Cancel {
+            // Its numbers are free again.
+            porting_order_numbers::Entity::update_many()
+                .col_expr(porting_order_numbers::Column::Reserved, Expr::value(false))
+                .filter(porting_order_numbers::Column::OrderId.eq(order.id))
+                .exec(transaction)
+                .await?;
+        }
         self.record(
             transaction,
             &moved,

@@ -1067,3 +1067,37 @@ async fn the_command_line_activates_orders_due() {
     let numbers = alice.gql(MY_NUMBERS, json!({})).await;
     assert_eq!(numbers.data("myVirtualNumbers")["totalCount"], 1);
 }
+
+#[tokio::test]
+async fn open_orders_and_comments_are_bounded() {
+    let app = TestApp::spawn_with(|config| config.cost_bucket_size = 1_000_000).await;
+    let alice = app.signed_up("alice").await;
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = ready_order(&alice, &[&fresh_number()]).await;
+    }
+    let comment = "mutation($id: ID!, $text: String!) { commentOnPortingOrder(id: $id, comment: $text) { id } }";
+
+    let one_more = create(&alice, &[&fresh_number()], json!({})).await;
+    step(&alice, CANCEL, json!({ "id": last }), "cancel").await;
+    let after_cancelling = create(&alice, &[&fresh_number()], json!({})).await;
+    for index in 0..200 {
+        step(
+            &alice,
+            comment,
+            json!({ "id": last, "text": format!("note {index}") }),
+            "comment",
+        )
+        .await;
+    }
+    let too_chatty = alice.gql(comment, json!({ "id": last, "text": "one more" })).await;
+    let too_long = alice
+        .gql(comment, json!({ "id": last, "text": "x".repeat(2001) }))
+        .await;
+
+    one_more.assert_error("BAD_USER_INPUT", Some("phoneNumbers"));
+    assert!(one_more.error_message().contains("at most 50"), "{}", one_more.body);
+    assert_eq!(after_cancelling.data("createPortingOrder")[0]["status"], "DRAFT");
+    too_chatty.assert_error("BAD_USER_INPUT", Some("comment"));
+    too_long.assert_error("BAD_USER_INPUT", Some("comment"));
+}
