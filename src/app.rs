@@ -228,7 +228,7 @@ pub fn services(
         admin: AdminService::new(db.clone()),
         audit: AuditLog::new(db.clone()),
         numbers: NumberService::new(db.clone()),
-        calls: CallService::new(db.clone(), events),
+        calls: CallService::new(db.clone(), events).with_rollups(config.stats_from_rollups),
         porting: PortingService::new(db, porting_events, porting_settings(config)?),
         default_region: DefaultRegion(default_region),
     })

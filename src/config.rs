@@ -115,6 +115,11 @@ pub struct Config {
     #[arg(long, env = "PORTING_ACTIVATION_INTERVAL", global = true, default_value = "1m", value_parser = humantime::parse_duration)]
     pub porting_activation_interval: Duration,
 
+    /// Whether `callStats` reads the per-quarter-hour rollups (`true`) or every
+    /// call (`false`: slower, the same answer; for checking the rollups).
+    #[arg(long, env = "STATS_FROM_ROLLUPS", global = true, default_value_t = true, action = clap::ArgAction::Set)]
+    pub stats_from_rollups: bool,
+
     /// ISO 3166 region (such as `US`) used to read phone numbers written without `+` and a country code.
     #[arg(long, env = "DEFAULT_REGION", global = true)]
     pub default_region: Option<String>,
@@ -245,6 +250,7 @@ impl fmt::Debug for Config {
             porting_countries,
             porting_min_business_days,
             porting_activation_interval,
+            stats_from_rollups,
             default_region,
             log_format,
         } = self;
@@ -295,6 +301,7 @@ impl fmt::Debug for Config {
             .field("porting_countries", porting_countries)
             .field("porting_min_business_days", porting_min_business_days)
             .field("porting_activation_interval", porting_activation_interval)
+            .field("stats_from_rollups", stats_from_rollups)
             .field("default_region", default_region)
             .field("log_format", log_format)
             .finish()

@@ -6,6 +6,7 @@ pub mod events;
 pub mod graphql;
 pub mod loaders;
 pub mod periods;
+pub mod rollups;
 pub mod service;
 pub mod stats;
 pub mod types;

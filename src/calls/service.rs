@@ -35,11 +35,23 @@ use crate::{
 pub struct CallService {
     pub(super) db: DatabaseConnection,
     events: CallEvents,
+    /// Whether statistics read `call_rollups` (`STATS_FROM_ROLLUPS`).
+    pub(super) rollups: bool,
 }
 
 impl CallService {
     pub fn new(db: DatabaseConnection, events: CallEvents) -> Self {
-        CallService { db, events }
+        CallService {
+            db,
+            events,
+            rollups: true,
+        }
+    }
+
+    /// Statistics read every call instead of the rollups (`false`).
+    pub fn with_rollups(mut self, rollups: bool) -> Self {
+        self.rollups = rollups;
+        self
     }
 
     /// The logs the viewer may read (all of them or one number's, which the caller
@@ -171,6 +183,7 @@ impl CallService {
         log.seq = Set(sequences::take(&transaction, sequences::CALL_LOGS, 1).await?);
         match log.insert(&transaction).await {
             Ok(log) => {
+                super::rollups::add(&transaction, &log).await?;
                 transaction.commit().await?;
                 // The call is recorded whether or not anyone hears of it now: every
                 // instance also looks for new calls on its own every few seconds.

@@ -129,8 +129,32 @@ fn figures() -> [(&'static str, SimpleExpr); 6] {
 }
 
 impl CallService {
-    /// Totals over the logs the viewer may read, narrowed by `filter`.
+    /// Totals over the logs the viewer may read, narrowed by `filter`: from the
+    /// rollups where they can answer, otherwise from the calls.
     pub async fn totals(&self, viewer: &Viewer, filter: &CallFilter) -> Result<Figures, AppError> {
+        match self.rollup_totals(viewer, filter).await? {
+            Some(figures) => Ok(figures),
+            None => self.raw_totals(viewer, filter).await,
+        }
+    }
+
+    /// Figures per period in `zone`, oldest first, empty periods included: from
+    /// the rollups where they can answer, otherwise from the calls.
+    pub async fn buckets(
+        &self,
+        viewer: &Viewer,
+        filter: &CallFilter,
+        period: Period,
+        zone: Tz,
+    ) -> Result<Vec<Bucket>, AppError> {
+        match self.rollup_buckets(viewer, filter, period, zone).await? {
+            Some(buckets) => Ok(buckets),
+            None => self.raw_buckets(viewer, filter, period, zone).await,
+        }
+    }
+
+    /// Totals read from every filtered call.
+    pub(super) async fn raw_totals(&self, viewer: &Viewer, filter: &CallFilter) -> Result<Figures, AppError> {
         let mut query = call_logs::Entity::find().filter(scope(viewer, filter)).select_only();
         for (alias, expression) in figures() {
             query = query.column_as(expression, alias);
@@ -138,11 +162,11 @@ impl CallService {
         Ok(query.into_model::<Figures>().one(&self.db).await?.unwrap_or_default())
     }
 
-    /// Figures per period in `zone`, oldest first, empty periods included. The
+    /// Figures per period in `zone`, read from every filtered call. The
     /// periods are worked out here (chrono-tz knows every DST rule) and sent as a
     /// VALUES list; the database joins each to its index range of calls and sums
     /// them, so one code path serves both databases and nothing is sorted.
-    pub async fn buckets(
+    pub(super) async fn raw_buckets(
         &self,
         viewer: &Viewer,
         filter: &CallFilter,
@@ -194,7 +218,7 @@ impl CallService {
     }
 
     /// The first and last start times among the filtered logs.
-    async fn range(
+    pub(super) async fn range(
         &self,
         viewer: &Viewer,
         filter: &CallFilter,

@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `create-user`, `export-schema`,
-//! `seed-demo` (whose data generator is `seed`), `numbers check`, `porting activate-due`.
+//! `seed-demo` (whose data generator is `seed`), `numbers check`, `porting activate-due`, `rollups rebuild`.
 
 pub mod seed;
 
@@ -71,6 +71,16 @@ pub enum Command {
     /// Work on port-in orders.
     #[command(subcommand)]
     Porting(PortingCommand),
+    /// Work on the statistics rollups.
+    #[command(subcommand)]
+    Rollups(RollupsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RollupsCommand {
+    /// Recompute every rollup `callStats` reads from the call logs (after
+    /// loading calls into the database by hand, say). Recording waits meanwhile.
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +132,16 @@ impl Cli {
             }
             Command::Numbers(NumbersCommand::Check { fix }) => check_numbers(&config, fix).await,
             Command::Porting(PortingCommand::ActivateDue) => activate_due(&config).await,
+            Command::Rollups(RollupsCommand::Rebuild) => {
+                let db = db::connect(&config.database_url, 1).await?;
+                db::migrate(&db).await?;
+                let started = std::time::Instant::now();
+                let rows = crate::calls::rollups::rebuild(&db)
+                    .await
+                    .map_err(|error| anyhow::anyhow!(crate::error::describe(&error)))?;
+                println!("rebuilt {rows} rollup rows in {:.1?}", started.elapsed());
+                Ok(())
+            }
         }
     }
 }
@@ -157,6 +177,10 @@ async fn seed_demo(config: &Config, options: SeedOptions) -> anyhow::Result<()> 
     db::migrate(&db).await?;
     let started = std::time::Instant::now();
     let users = seed::seed_demo(&db, options).await?;
+    // The calls went in in bulk, past the rollups: sum them once.
+    crate::calls::rollups::rebuild(&db)
+        .await
+        .map_err(|error| anyhow::anyhow!(crate::error::describe(&error)))?;
     println!(
         "seeded {} users and {} calls in {:.1?}",
         users.len(),

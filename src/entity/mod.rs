@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod call_logs;
+pub mod call_rollups;
 pub mod porting_events;
 pub mod porting_order_numbers;
 pub mod porting_orders;

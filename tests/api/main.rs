@@ -27,6 +27,7 @@ mod persisted;
 mod phone_numbers;
 mod porting;
 mod protocol;
+mod rollups;
 mod schema;
 mod stats;
 mod subscriptions;

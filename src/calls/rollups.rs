@@ -1,0 +1,576 @@
+//! Statistics that cost what the answer costs: the rollup tables (see
+//! `entity::call_rollups`) hold, per owner and per number and quarter hour
+//! (UTC), the calls of every direction × status × counterpart kind and the
+//! talk time of every direction × counterpart kind, added to in the
+//! transaction that records each call.
+//!
+//! Every offset of every current IANA zone is a whole number of quarter hours
+//! (India's +05:30, Nepal's +05:45 and Chatham's +12:45 included), so a local
+//! hour, day, week or month is a whole run of buckets, and `callStats` sums
+//! at most 96 rows a day instead of reading every call. What the buckets
+//! cannot answer exactly is read from the calls themselves: the part of a
+//! range whose bounds fall inside a quarter hour, a filter on
+//! `counterpartNumber`, and periods of a zone whose boundaries are not quarter
+//! hours (local mean time before standard time, say). The answer is the same
+//! either way (a test compares them on random calls and questions).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    ConnectionTrait, DbBackend, FromQueryResult, Iterable, Order, TransactionTrait,
+    prelude::*,
+    sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query, SimpleExpr},
+};
+
+use super::{
+    CallFilter, CallService,
+    periods::{Period, period_starts},
+    stats::{Bucket, Figures},
+};
+use crate::{
+    auth::Viewer,
+    entity::{
+        call_logs::{self, CallDirection, CallStatus, CounterpartKind},
+        call_rollups::{BUCKET_SECONDS, NUMBER_TABLE, OWNER_TABLE, count_column, duration_column},
+        sequences,
+    },
+    error::AppError,
+};
+
+/// The start of the bucket `instant` falls in, as Unix seconds.
+pub fn bucket_of(instant: DateTime<Utc>) -> i64 {
+    instant.timestamp().div_euclid(BUCKET_SECONDS) * BUCKET_SECONDS
+}
+
+fn is_bucket_boundary(instant: DateTime<Utc>) -> bool {
+    instant.timestamp_subsec_nanos() == 0 && instant.timestamp().rem_euclid(BUCKET_SECONDS) == 0
+}
+
+fn instant(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Every count column with what it counts, then every talk-time column.
+fn count_columns() -> Vec<(CallDirection, CallStatus, CounterpartKind)> {
+    let mut columns = Vec::new();
+    for direction in CallDirection::iter() {
+        for status in CallStatus::iter() {
+            for kind in CounterpartKind::iter() {
+                columns.push((direction, status, kind));
+            }
+        }
+    }
+    columns
+}
+
+fn duration_columns() -> Vec<(CallDirection, CounterpartKind)> {
+    CallDirection::iter()
+        .flat_map(|direction| CounterpartKind::iter().map(move |kind| (direction, kind)))
+        .collect()
+}
+
+/// The two tables and the key each is kept by.
+const TABLES: [(&str, &str); 2] = [(OWNER_TABLE, "owner_id"), (NUMBER_TABLE, "virtual_number_id")];
+
+/// Adds a newly recorded call to its buckets, in the transaction that records it.
+pub async fn add(transaction: &impl ConnectionTrait, log: &call_logs::Model) -> Result<(), AppError> {
+    let count = count_column(log.direction, log.status, log.counterpart_kind);
+    let duration = duration_column(log.direction, log.counterpart_kind);
+    for (table, key) in TABLES {
+        let table = Alias::new(table);
+        let mut columns = vec![Alias::new(key), Alias::new("bucket_start")];
+        let mut values: Vec<SimpleExpr> = vec![
+            Expr::val(if key == "owner_id" {
+                log.owner_id
+            } else {
+                log.virtual_number_id
+            }),
+            Expr::val(bucket_of(log.started_at)),
+        ];
+        if key != "owner_id" {
+            columns.push(Alias::new("owner_id"));
+            values.push(Expr::val(log.owner_id));
+        }
+        columns.push(Alias::new(&count));
+        values.push(Expr::val(1i64));
+        columns.push(Alias::new(&duration));
+        values.push(Expr::val(i64::from(log.duration_seconds)));
+        let statement = Query::insert()
+            .into_table(table.clone())
+            .columns(columns)
+            .values_panic(values)
+            .on_conflict(
+                OnConflict::columns([Alias::new(key), Alias::new("bucket_start")])
+                    .value(
+                        Alias::new(&count),
+                        Expr::col((table.clone(), Alias::new(&count))).add(Expr::cust(format!("excluded.{count}"))),
+                    )
+                    .value(
+                        Alias::new(&duration),
+                        Expr::col((table.clone(), Alias::new(&duration)))
+                            .add(Expr::cust(format!("excluded.{duration}"))),
+                    )
+                    .to_owned(),
+            )
+            .to_owned();
+        transaction.execute(&statement).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes every rollup from the calls (`switchboard rollups rebuild`, and
+/// after a bulk load). Recording waits meanwhile: the rebuild holds the row
+/// of the counter every recording takes first.
+pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, AppError> {
+    let backend = db.get_database_backend();
+    let transaction = db.begin().await?;
+    sequences::take(&transaction, sequences::CALL_LOGS, 0).await?;
+    let bucket = match backend {
+        DbBackend::Postgres => "(FLOOR(EXTRACT(EPOCH FROM started_at) / 900) * 900)::BIGINT",
+        _ => "(CAST(strftime('%s', started_at) AS INTEGER) / 900) * 900",
+    };
+    let mut names = Vec::new();
+    let mut sums = Vec::new();
+    for (direction, status, kind) in count_columns() {
+        names.push(count_column(direction, status, kind));
+        sums.push(format!(
+            "SUM(CASE WHEN direction = '{}' AND status = '{}' AND counterpart_kind = '{}' THEN 1 ELSE 0 END)",
+            direction.to_value(),
+            status.to_value(),
+            kind.to_value()
+        ));
+    }
+    for (direction, kind) in duration_columns() {
+        names.push(duration_column(direction, kind));
+        sums.push(format!(
+            "SUM(CASE WHEN direction = '{}' AND counterpart_kind = '{}' THEN duration_seconds ELSE 0 END)",
+            direction.to_value(),
+            kind.to_value()
+        ));
+    }
+    let (names, sums) = (names.join(", "), sums.join(", "));
+    let mut rows = 0;
+    for statement in [
+        format!("DELETE FROM {OWNER_TABLE}"),
+        format!("DELETE FROM {NUMBER_TABLE}"),
+        format!(
+            "INSERT INTO {OWNER_TABLE} (owner_id, bucket_start, {names}) SELECT owner_id, {bucket}, {sums} \
+             FROM call_logs GROUP BY owner_id, {bucket}"
+        ),
+        format!(
+            "INSERT INTO {NUMBER_TABLE} (virtual_number_id, bucket_start, owner_id, {names}) \
+             SELECT virtual_number_id, {bucket}, owner_id, {sums} \
+             FROM call_logs GROUP BY virtual_number_id, owner_id, {bucket}"
+        ),
+    ] {
+        rows += transaction.execute_unprepared(&statement).await?.rows_affected();
+    }
+    transaction.commit().await?;
+    if backend == DbBackend::Postgres {
+        db.execute_unprepared(&format!("ANALYZE {OWNER_TABLE}, {NUMBER_TABLE}"))
+            .await?;
+    }
+    Ok(rows)
+}
+
+/// How a filter's time range splits into whole buckets, read from the rollups,
+/// and the slivers at either end, read from the calls.
+struct Split {
+    /// Bucket starts (Unix seconds) the rollups are read between: `[from, until)`.
+    from: Option<i64>,
+    until: Option<i64>,
+    /// Sub-bucket ranges at the ends, each read from the calls.
+    slivers: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl Split {
+    fn of(filter: &CallFilter) -> Split {
+        let mut split = Split {
+            from: None,
+            until: None,
+            slivers: Vec::new(),
+        };
+        if let Some(after) = filter.started_after {
+            let from = if is_bucket_boundary(after) {
+                bucket_of(after)
+            } else {
+                bucket_of(after) + BUCKET_SECONDS
+            };
+            let sliver_end = instant(from);
+            let sliver_end = filter
+                .started_before
+                .map_or(sliver_end, |before| Ord::min(sliver_end, before));
+            if after < sliver_end {
+                split.slivers.push((after, sliver_end));
+            }
+            split.from = Some(from);
+        }
+        if let Some(before) = filter.started_before {
+            let until = bucket_of(before);
+            if split.from.is_some_and(|from| until <= from) {
+                // The whole range is inside one or two buckets: the calls answer alone.
+                let after = filter.started_after.unwrap_or(before);
+                return Split {
+                    from: Some(0),
+                    until: Some(0),
+                    slivers: vec![(after, before)],
+                };
+            }
+            let sliver_start = instant(until);
+            if sliver_start < before {
+                split.slivers.push((sliver_start, before));
+            }
+            split.until = Some(until);
+        }
+        split
+    }
+
+    fn filter_for(filter: &CallFilter, (after, before): (DateTime<Utc>, DateTime<Utc>)) -> CallFilter {
+        CallFilter {
+            started_after: Some(after),
+            started_before: Some(before),
+            ..filter.clone()
+        }
+    }
+}
+
+/// The table a filter reads: one number's rows, or the owners'.
+fn table_for(filter: &CallFilter) -> Alias {
+    Alias::new(if filter.virtual_number_id.is_some() {
+        NUMBER_TABLE
+    } else {
+        OWNER_TABLE
+    })
+}
+
+/// Which rollup rows the viewer may read, in the filter's number and range.
+fn scope(viewer: &Viewer, filter: &CallFilter, split: &Split) -> sea_orm::Condition {
+    let table = table_for(filter);
+    let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
+    let mut condition = sea_orm::Condition::all();
+    if !viewer.is_staff {
+        condition = condition.add(column("owner_id").eq(viewer.user_id));
+    }
+    if let Some(number_id) = filter.virtual_number_id {
+        condition = condition.add(column("virtual_number_id").eq(number_id));
+    }
+    if let Some(from) = split.from {
+        condition = condition.add(column("bucket_start").gte(from));
+    }
+    if let Some(until) = split.until {
+        condition = condition.add(column("bucket_start").lt(until));
+    }
+    condition
+}
+
+/// `SUM` of the given columns added up, 0 for none, as a 64-bit integer
+/// (PostgreSQL sums a BIGINT into a NUMERIC).
+fn sum_of(table: &Alias, columns: Vec<String>) -> SimpleExpr {
+    let mut columns = columns.into_iter();
+    let Some(first) = columns.next() else {
+        return Expr::val(0i64).cast_as(Alias::new("BIGINT"));
+    };
+    let added = columns.fold(Expr::col((table.clone(), Alias::new(first))), |sum, column| {
+        sum.add(Expr::col((table.clone(), Alias::new(column))))
+    });
+    Expr::expr(Func::coalesce([Expr::from(Func::sum(added)), Expr::val(0)])).cast_as(Alias::new("BIGINT"))
+}
+
+/// The count columns of the calls the filter keeps.
+fn kept_counts(filter: &CallFilter) -> Vec<String> {
+    count_columns()
+        .into_iter()
+        .filter(|(direction, status, kind)| kept(filter, *direction, *status, *kind))
+        .map(|(direction, status, kind)| count_column(direction, status, kind))
+        .collect()
+}
+
+fn kept(filter: &CallFilter, direction: CallDirection, status: CallStatus, kind: CounterpartKind) -> bool {
+    filter.direction.is_none_or(|wanted| wanted == direction)
+        && filter.status.is_none_or(|wanted| wanted == status)
+        && filter.counterpart_kind.is_none_or(|wanted| wanted == kind)
+}
+
+/// The figures as sums of the columns the filter keeps: the same definitions
+/// as `stats::figures` (a call not completed has no talk time).
+fn figures(filter: &CallFilter) -> [(&'static str, SimpleExpr); 6] {
+    let table = table_for(filter);
+    let counts = |also: &dyn Fn(CallDirection, CallStatus) -> bool| -> Vec<String> {
+        count_columns()
+            .into_iter()
+            .filter(|(direction, status, kind)| kept(filter, *direction, *status, *kind) && also(*direction, *status))
+            .map(|(direction, status, kind)| count_column(direction, status, kind))
+            .collect()
+    };
+    let durations: Vec<String> = if filter.status.is_none_or(|status| status == CallStatus::Completed) {
+        duration_columns()
+            .into_iter()
+            .filter(|(direction, kind)| kept(filter, *direction, CallStatus::Completed, *kind))
+            .map(|(direction, kind)| duration_column(direction, kind))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    [
+        ("total_calls", sum_of(&table, counts(&|_, _| true))),
+        (
+            "inbound_calls",
+            sum_of(&table, counts(&|direction, _| direction == CallDirection::Inbound)),
+        ),
+        (
+            "outbound_calls",
+            sum_of(&table, counts(&|direction, _| direction == CallDirection::Outbound)),
+        ),
+        (
+            "completed_calls",
+            sum_of(&table, counts(&|_, status| status == CallStatus::Completed)),
+        ),
+        (
+            "missed_calls",
+            sum_of(
+                &table,
+                counts(&|direction, status| direction == CallDirection::Inbound && status.is_missed()),
+            ),
+        ),
+        ("duration_seconds", sum_of(&table, durations)),
+    ]
+}
+
+#[derive(Debug, FromQueryResult)]
+struct RollupRange {
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct RollupFigures {
+    total_calls: i64,
+    inbound_calls: i64,
+    outbound_calls: i64,
+    completed_calls: i64,
+    missed_calls: i64,
+    duration_seconds: i64,
+}
+
+impl From<RollupFigures> for Figures {
+    fn from(row: RollupFigures) -> Self {
+        Figures {
+            total_calls: row.total_calls,
+            inbound_calls: row.inbound_calls,
+            outbound_calls: row.outbound_calls,
+            completed_calls: row.completed_calls,
+            missed_calls: row.missed_calls,
+            total_duration_seconds: row.duration_seconds,
+        }
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct RollupBucket {
+    period_start: i64,
+    total_calls: i64,
+    inbound_calls: i64,
+    outbound_calls: i64,
+    completed_calls: i64,
+    missed_calls: i64,
+    duration_seconds: i64,
+}
+
+fn overflow() -> AppError {
+    AppError::Internal(anyhow::anyhow!("statistics past 2^63"))
+}
+
+impl CallService {
+    /// Whether the rollups can answer for `filter`.
+    fn rollups_serve(&self, filter: &CallFilter) -> bool {
+        self.rollups && filter.counterpart_number.is_none()
+    }
+
+    /// Totals from the rollups and the slivers; `None` when the rollups cannot answer.
+    pub(super) async fn rollup_totals(
+        &self,
+        viewer: &Viewer,
+        filter: &CallFilter,
+    ) -> Result<Option<Figures>, AppError> {
+        if !self.rollups_serve(filter) {
+            return Ok(None);
+        }
+        let split = Split::of(filter);
+        let mut query = Query::select();
+        query.from(table_for(filter)).cond_where(scope(viewer, filter, &split));
+        for (alias, expression) in figures(filter) {
+            query.expr_as(expression, Alias::new(alias));
+        }
+        let statement = self.db.get_database_backend().build(&query);
+        let mut figures: Figures = RollupFigures::find_by_statement(statement)
+            .one(&self.db)
+            .await?
+            .map(Figures::from)
+            .unwrap_or_default();
+        for sliver in &split.slivers {
+            let part = self.raw_totals(viewer, &Split::filter_for(filter, *sliver)).await?;
+            figures = figures.plus(&part).ok_or_else(overflow)?;
+        }
+        Ok(Some(figures))
+    }
+
+    /// Buckets from the rollups and the slivers; `None` when the rollups cannot
+    /// answer (then the calls are read).
+    pub(super) async fn rollup_buckets(
+        &self,
+        viewer: &Viewer,
+        filter: &CallFilter,
+        period: Period,
+        zone: Tz,
+    ) -> Result<Option<Vec<Bucket>>, AppError> {
+        if !self.rollups_serve(filter) {
+            return Ok(None);
+        }
+        let split = Split::of(filter);
+        let (first, end) = match (filter.started_after, filter.started_before) {
+            (Some(first), Some(end)) => (first, end),
+            (after, before) => match self.rollup_range(viewer, filter, &split).await? {
+                Some((first, last)) => (
+                    after.unwrap_or(instant(first)),
+                    before.unwrap_or(instant(last + BUCKET_SECONDS)),
+                ),
+                None => return Ok(Some(Vec::new())),
+            },
+        };
+        let starts = period_starts(period, zone, first, end)?;
+        if starts.len() < 2 {
+            return Ok(Some(Vec::new()));
+        }
+        if !starts.iter().all(|start| is_bucket_boundary(*start)) {
+            return Ok(None);
+        }
+        let periods = starts.windows(2).map(|pair| (pair[0].timestamp(), pair[1].timestamp()));
+        let bucket = Alias::new("bucket");
+        let (from, until) = (Alias::new("column1"), Alias::new("column2"));
+        let table = table_for(filter);
+        let start = Expr::col((table.clone(), Alias::new("bucket_start")));
+        let mut query = Query::select();
+        query
+            .expr_as(
+                Expr::col((bucket.clone(), from.clone())).cast_as(Alias::new("BIGINT")),
+                Alias::new("period_start"),
+            )
+            .from_values(periods, bucket.clone())
+            .left_join(
+                table,
+                sea_orm::Condition::all()
+                    .add(start.clone().gte(Expr::col((bucket.clone(), from.clone()))))
+                    .add(start.lt(Expr::col((bucket.clone(), until))))
+                    .add(scope(viewer, filter, &split)),
+            )
+            .group_by_col((bucket.clone(), from.clone()))
+            .order_by((bucket, from), Order::Asc);
+        for (alias, expression) in figures(filter) {
+            query.expr_as(expression, Alias::new(alias));
+        }
+        let statement = self.db.get_database_backend().build(&query);
+        let rows = RollupBucket::find_by_statement(statement).all(&self.db).await?;
+        let mut buckets: BTreeMap<DateTime<Utc>, Figures> = rows
+            .into_iter()
+            .map(|row| {
+                (
+                    instant(row.period_start),
+                    Figures {
+                        total_calls: row.total_calls,
+                        inbound_calls: row.inbound_calls,
+                        outbound_calls: row.outbound_calls,
+                        completed_calls: row.completed_calls,
+                        missed_calls: row.missed_calls,
+                        total_duration_seconds: row.duration_seconds,
+                    },
+                )
+            })
+            .collect();
+        for sliver in &split.slivers {
+            for part in self
+                .raw_buckets(viewer, &Split::filter_for(filter, *sliver), period, zone)
+                .await?
+            {
+                if let Some(figures) = buckets.get_mut(&part.period_start) {
+                    *figures = figures.plus(&part.figures).ok_or_else(overflow)?;
+                }
+            }
+        }
+        Ok(Some(
+            buckets
+                .into_iter()
+                .map(|(period_start, figures)| Bucket { period_start, figures })
+                .collect(),
+        ))
+    }
+
+    /// The first and last buckets holding filtered calls.
+    async fn rollup_range(
+        &self,
+        viewer: &Viewer,
+        filter: &CallFilter,
+        split: &Split,
+    ) -> Result<Option<(i64, i64)>, AppError> {
+        // The buckets holding a call the filter keeps.
+        let table = table_for(filter);
+        let start = Expr::col((table.clone(), Alias::new("bucket_start")));
+        let kept = kept_counts(filter)
+            .into_iter()
+            .map(|column| Expr::col((table.clone(), Alias::new(column))))
+            .reduce(|sum, column| sum.add(column));
+        let Some(kept) = kept else {
+            return Ok(None);
+        };
+        let mut query = Query::select();
+        query
+            .expr_as(start.clone().min(), Alias::new("first"))
+            .expr_as(start.max(), Alias::new("last"))
+            .from(table.clone())
+            .cond_where(scope(viewer, filter, split).add(kept.gt(0)));
+        let statement = self.db.get_database_backend().build(&query);
+        let row = RollupRange::find_by_statement(statement).one(&self.db).await?;
+        let mut range = match row {
+            Some(RollupRange {
+                first: Some(first),
+                last: Some(last),
+            }) => Some((first, last)),
+            _ => None,
+        };
+        // Calls in a sliver count too, though their buckets are outside the scope.
+        for sliver in &split.slivers {
+            if let Some((first_call, last_call)) = self.range(viewer, &Split::filter_for(filter, *sliver)).await? {
+                let (low, high) = (bucket_of(first_call), bucket_of(last_call));
+                range = Some(match range {
+                    Some((first, last)) => (Ord::min(first, low), Ord::max(last, high)),
+                    None => (low, high),
+                });
+            }
+        }
+        Ok(range)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_are_read_as_64_bit_integers() {
+        let mut query = Query::select();
+        let filter = CallFilter {
+            status: Some(CallStatus::Busy),
+            ..CallFilter::default()
+        };
+        for (alias, expression) in figures(&filter) {
+            query.expr_as(expression, Alias::new(alias));
+        }
+        query.from(Alias::new(OWNER_TABLE));
+        let sql = DbBackend::Postgres.build(&query).to_string();
+        assert_eq!(sql.matches("AS BIGINT").count(), 6, "{sql}");
+        // A busy call has no talk time, and is never completed.
+        assert!(sql.contains("CAST(0 AS BIGINT) AS \"completed_calls\""), "{sql}");
+        assert!(sql.contains("CAST(0 AS BIGINT) AS \"duration_seconds\""), "{sql}");
+    }
+}

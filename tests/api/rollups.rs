@@ -1,0 +1,204 @@
+//! `callStats` from the rollups against `callStats` from every call: two
+//! instances on one database, one reading `call_rollups`, the other
+//! (`STATS_FROM_ROLLUPS=false`) scanning `call_logs`, asked the same random
+//! questions about random calls, must answer exactly alike.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser};
+
+const STATS: &str = "query($filter: CallLogFilter, $groupBy: StatsPeriod, $timeZone: String) {
+    callStats(filter: $filter, groupBy: $groupBy, timeZone: $timeZone) {
+      totalCalls inboundCalls outboundCalls completedCalls missedCalls totalDurationSeconds averageDurationSeconds timeZone
+      buckets { periodStart totalCalls inboundCalls outboundCalls completedCalls missedCalls totalDurationSeconds } } }";
+
+/// Zones with whole-hour, half-hour and 45-minute offsets, DST in either
+/// hemisphere, and Lord Howe's half-hour DST shift.
+const ZONES: [&str; 8] = [
+    "UTC",
+    "America/New_York",
+    "Europe/London",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+    "Australia/Lord_Howe",
+    "America/St_Johns",
+];
+
+/// Windows around DST changes: the US spring forward (2026-03-08) and the
+/// EU and US fall back (2026-10-25, 2026-11-01).
+fn random_instant(rng: &mut StdRng) -> DateTime<Utc> {
+    let windows = [("2026-03-05T00:00:00Z", 8), ("2026-10-23T00:00:00Z", 12)];
+    let (start, days) = windows[rng.random_range(0..windows.len())];
+    let start: DateTime<Utc> = start.parse().unwrap();
+    let quarters = rng.random_range(0..days * 96);
+    let on_boundary = rng.random_bool(0.3);
+    let offset = if on_boundary {
+        TimeDelta::zero()
+    } else {
+        TimeDelta::microseconds(rng.random_range(0..900_000_000))
+    };
+    start + TimeDelta::minutes(15 * quarters) + offset
+}
+
+fn text(instant: DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+async fn record_random_calls(rng: &mut StdRng, user: &TestUser<'_>, numbers: &[(String, String)], count: usize) {
+    let counterparts = ["+14155550100", "+14155550101", "anonymous", "911", "+1 555 0100"];
+    let statuses = ["COMPLETED", "NO_ANSWER", "BUSY", "FAILED", "CANCELED"];
+    for _ in 0..count {
+        let (id, own) = &numbers[rng.random_range(0..numbers.len())];
+        let inbound = rng.random_bool(0.6);
+        let mut other = counterparts[rng.random_range(0..counterparts.len())];
+        if !inbound && other == "anonymous" {
+            other = "+14155550100";
+        }
+        let status = statuses[rng.random_range(0..statuses.len())];
+        let duration = if status == "COMPLETED" {
+            rng.random_range(0..4_000)
+        } else {
+            0
+        };
+        let (caller, called) = if inbound {
+            (other, own.as_str())
+        } else {
+            (own.as_str(), other)
+        };
+        let response = user
+            .gql(
+                "mutation($input: RecordCallInput!) { recordCall(input: $input) { id } }",
+                json!({ "input": {
+                    "virtualNumberId": id, "direction": if inbound { "INBOUND" } else { "OUTBOUND" },
+                    "status": status, "callerNumber": caller, "calledNumber": called,
+                    "startedAt": text(random_instant(rng)), "durationSeconds": duration,
+                } }),
+            )
+            .await;
+        assert!(response.body["errors"].is_null(), "{}", response.body);
+    }
+}
+
+fn random_filter(rng: &mut StdRng, numbers: &[(String, String)]) -> Value {
+    let mut filter = serde_json::Map::new();
+    if rng.random_bool(0.3) {
+        filter.insert(
+            "virtualNumberId".into(),
+            json!(numbers[rng.random_range(0..numbers.len())].0),
+        );
+    }
+    if rng.random_bool(0.3) {
+        filter.insert(
+            "direction".into(),
+            json!(["INBOUND", "OUTBOUND"][rng.random_range(0..2)]),
+        );
+    }
+    if rng.random_bool(0.2) {
+        filter.insert(
+            "status".into(),
+            json!(["COMPLETED", "NO_ANSWER", "BUSY"][rng.random_range(0..3)]),
+        );
+    }
+    if rng.random_bool(0.2) {
+        filter.insert(
+            "counterpartKind".into(),
+            json!(["NUMBER", "WITHHELD", "SHORT_CODE", "UNVERIFIABLE"][rng.random_range(0..4)]),
+        );
+    }
+    if rng.random_bool(0.1) {
+        filter.insert("counterpartNumber".into(), json!("+14155550100"));
+    }
+    let (a, b) = (random_instant(rng), random_instant(rng));
+    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    if rng.random_bool(0.5) {
+        filter.insert("startedAfter".into(), json!(text(low)));
+    }
+    if rng.random_bool(0.5) {
+        filter.insert("startedBefore".into(), json!(text(high)));
+    }
+    Value::Object(filter)
+}
+
+#[tokio::test]
+async fn rollup_statistics_equal_a_scan_of_every_call() {
+    let seed: u64 = std::env::var("ROLLUP_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    println!("ROLLUP_SEED={seed}");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let app = TestApp::spawn_with(|config| config.cost_bucket_size = 1_000_000).await;
+    let scan = app
+        .spawn_beside(|config| {
+            config.stats_from_rollups = false;
+            config.cost_bucket_size = 1_000_000;
+        })
+        .await;
+    let staff = app.signed_up_staff("ops").await;
+    let alice = app.signed_up("alice").await;
+    let bob = app.signed_up("bob").await;
+    let mut alices = Vec::new();
+    for number in ["+12015550123", "+12015550124"] {
+        alices.push((alice.creates_number(number).await, number.to_owned()));
+    }
+    let bobs = vec![(bob.creates_number("+12015550125").await, "+12015550125".to_owned())];
+    record_random_calls(&mut rng, &alice, &alices, 160).await;
+    record_random_calls(&mut rng, &bob, &bobs, 40).await;
+
+    let mut compared = 0;
+    for round in 0..80 {
+        let (user, numbers) = match round % 4 {
+            0 => (&staff, &alices),
+            1 => (&bob, &bobs),
+            _ => (&alice, &alices),
+        };
+        let filter = random_filter(&mut rng, numbers);
+        let group_by =
+            [Value::Null, json!("HOUR"), json!("DAY"), json!("WEEK"), json!("MONTH")][rng.random_range(0..5)].clone();
+        let zone = ZONES[rng.random_range(0..ZONES.len())];
+        let variables = json!({ "filter": filter, "groupBy": group_by, "timeZone": zone });
+
+        let from_rollups = app.gql_as(Some(&user.access_token), STATS, variables.clone()).await;
+        let from_calls = scan.gql_as(Some(&user.access_token), STATS, variables.clone()).await;
+
+        if from_calls.body["errors"].is_array() {
+            // Too many periods, say: refused alike.
+            assert_eq!(from_rollups.body["errors"], from_calls.body["errors"], "{variables}");
+            continue;
+        }
+        assert_eq!(
+            from_rollups.data("callStats"),
+            from_calls.data("callStats"),
+            "seed {seed}, round {round}, {variables}"
+        );
+        compared += from_calls.data("callStats")["totalCalls"].as_u64().unwrap();
+    }
+    // The questions found calls, not only empty answers.
+    assert!(compared > 500, "{compared}");
+}
+
+#[tokio::test]
+async fn rebuilding_the_rollups_gives_the_same_answers() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let numbers = vec![(alice.creates_number("+12015550123").await, "+12015550123".to_owned())];
+    let mut rng = StdRng::seed_from_u64(7);
+    record_random_calls(&mut rng, &alice, &numbers, 60).await;
+    let question = json!({ "groupBy": "DAY", "timeZone": "Asia/Kolkata" });
+    let before = alice.gql(STATS, question.clone()).await;
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["rollups", "rebuild"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    let after = alice.gql(STATS, question).await;
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("rebuilt"));
+    assert_eq!(before.data("callStats"), after.data("callStats"));
+    assert_eq!(after.data("callStats")["totalCalls"], 60);
+}
