@@ -1101,3 +1101,29 @@ async fn open_orders_and_comments_are_bounded() {
     too_chatty.assert_error("BAD_USER_INPUT", Some("comment"));
     too_long.assert_error("BAD_USER_INPUT", Some("comment"));
 }
+
+#[tokio::test]
+async fn a_change_on_one_instance_reaches_a_subscriber_on_another() {
+    let app = TestApp::spawn().await;
+    let other = app.spawn_beside(|_| {}).await;
+    let alice = app.signed_up("alice").await;
+    let id = ready_order(&alice, &[&fresh_number()]).await;
+    let mut socket = WsClient::acknowledged(&other, Some(&alice.access_token)).await;
+    socket
+        .subscribe(
+            "feed",
+            "subscription($id: ID) { portingOrderUpdated(portingOrderId: $id) { kind toStatus order { id status } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    step(&alice, SUBMIT, json!({ "id": id }), "submit").await;
+    // SQLite has no NOTIFY: the other instance finds it within its 5 s poll.
+    let events = socket.events(1, Duration::from_secs(10)).await;
+
+    let event = &events[0]["data"]["portingOrderUpdated"];
+    assert_eq!(event["toStatus"], "SUBMITTED");
+    assert_eq!(event["order"]["id"], id.as_str());
+    assert_eq!(event["order"]["status"], "SUBMITTED");
+}
