@@ -302,7 +302,8 @@ impl PortingOrder {
         self.0.exception_reason.as_deref()
     }
 
-    /// What the order still lacks before it can be submitted (empty: ready).
+    /// What a DRAFT or EXCEPTION order still lacks before it can be submitted
+    /// (empty: ready; always empty once submitted).
     async fn requirements(&self, ctx: &Context<'_>) -> Result<Vec<PortingRequirement>, AppError> {
         let porting = ctx.service::<PortingService>()?;
         Ok(porting.requirements(&self.0).into_iter().map(Into::into).collect())

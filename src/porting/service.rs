@@ -175,8 +175,12 @@ impl PortingService {
         rules::business_days_after(Self::today(), self.settings.min_business_days)
     }
 
-    /// What an order still lacks before it can be submitted.
+    /// What an order still lacks before it can be submitted (nothing, once it
+    /// is past editing: a submitted order's date is the carrier's business).
     pub fn requirements(&self, order: &porting_orders::Model) -> Vec<Requirement> {
+        if !rules::EDITABLE.contains(&order.status) {
+            return Vec::new();
+        }
         rules::requirements(order, self.earliest_foc_date())
     }
 

@@ -675,6 +675,7 @@ async fn completion_makes_every_number_a_virtual_number_of_the_owner() {
         .collect();
     held.sort_unstable();
     assert_eq!(held, refs);
+    assert_eq!(order.data("portingOrder")["requirements"], json!([]));
     for number in order.data("portingOrder")["phoneNumbers"].as_array().unwrap() {
         assert!(number["virtualNumber"]["id"].is_string(), "{}", order.body);
     }
