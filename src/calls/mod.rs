@@ -1,11 +1,13 @@
 //! Call logs: shapes and parsed inputs (`types`), recording, search and keyset
-//! paging (`service`), statistics (`stats`, over `periods`), events for subscriptions
+//! paging (`service`), statistics (`stats`, over `periods`), reports
+//! (`reports`: breakdowns and the heatmap), events for subscriptions
 //! (`events`), batched loading (`loaders`) and the GraphQL API (`graphql`).
 
 pub mod events;
 pub mod graphql;
 pub mod loaders;
 pub mod periods;
+pub mod reports;
 pub mod service;
 pub mod stats;
 pub mod types;

@@ -43,6 +43,7 @@ pub struct Query(
     numbers::graphql::NumberQuery,
     calls::graphql::CallQuery,
     calls::graphql::StatsQuery,
+    calls::graphql::ReportQuery,
     node::NodeQuery,
 );
 

@@ -26,6 +26,7 @@ mod paging;
 mod persisted;
 mod phone_numbers;
 mod protocol;
+mod reports;
 mod schema;
 mod stats;
 mod subscriptions;
