@@ -16,6 +16,7 @@ mod m20261126_000009_counterpart_kinds;
 mod m20261126_000010_sequence_call_logs;
 mod m20261126_000011_create_api_keys;
 mod m20261126_000012_create_audit_events;
+mod m20261126_000014_create_call_log_exports;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_sequence_call_logs::Migration),
             Box::new(m20261126_000011_create_api_keys::Migration),
             Box::new(m20261126_000012_create_audit_events::Migration),
+            Box::new(m20261126_000014_create_call_log_exports::Migration),
         ]
     }
 }

@@ -47,6 +47,7 @@ pub fn key_access(place: &FieldPlace<'_>) -> KeyAccess {
         ("Query", "callLogs" | "callStats" | "callBreakdown" | "callHeatmap") => Needs(READ_CALLS),
         ("Mutation", "createVirtualNumber" | "updateVirtualNumber" | "releaseVirtualNumber") => Needs(WRITE_NUMBERS),
         ("Mutation", "recordCall") => Needs(RECORD_CALLS),
+        ("Mutation", "createCallLogExport") => Needs(READ_CALLS),
         ("Subscription", "callLogged") => Needs(READ_CALLS),
         ("Query" | "Mutation" | "Subscription", field) if CREDENTIAL_FIELDS.contains(&field) => {
             Refused(CREDENTIALS_NEED_A_SESSION)
@@ -63,7 +64,7 @@ pub fn key_access(place: &FieldPlace<'_>) -> KeyAccess {
         ("VirtualNumber", "callLogs") => Needs(READ_NUMBERS_AND_CALLS),
         ("VirtualNumber", _) => Needs(READ_NUMBERS),
         ("CallLog" | "CallStats" | "CallStatsBucket", _) => Needs(READ_CALLS),
-        ("CallBreakdownRow" | "CallHeatmap" | "CallHeatmapCell", _) => Needs(READ_CALLS),
+        ("CallBreakdownRow" | "CallHeatmap" | "CallHeatmapCell" | "CallLogExport", _) => Needs(READ_CALLS),
         // Reached only through a field checked above.
         (
             "VirtualNumberConnection"

@@ -15,6 +15,7 @@ mod calls;
 mod cli;
 mod counterparts;
 mod edges;
+mod exports;
 mod feed;
 mod helpers;
 mod http_spec;
