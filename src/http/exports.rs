@@ -1,11 +1,11 @@
-//! `GET /exports/call-logs.csv`: call logs as CSV (RFC 4180, with cells a
-//! spreadsheet would run neutralised as OWASP advises), streamed from the
-//! database in keyset batches, so memory stays flat whatever the size and the
-//! header leaves before the first row is read. Authorised by a bearer token or
-//! API key (READ_CALLS) with filters as query parameters, or by a single-use
-//! link from `createCallLogExport`; metered against the caller's cost bucket.
+//! `GET /exports/call-logs.csv`: call logs as CSV (rows written by
+//! `call_log_csv`), streamed from the database in keyset batches, so memory
+//! stays flat whatever the size and the header leaves before the first row is
+//! read. Authorised by a bearer token or API key (READ_CALLS) with filters as
+//! query parameters, or by a single-use link from `createCallLogExport`;
+//! metered against the caller's cost bucket.
 
-use std::{borrow::Cow, collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_graphql::{EnumType, InputType};
 use axum::{
@@ -14,31 +14,22 @@ use axum::{
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, SecondsFormat, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use futures_util::stream;
-use sea_orm::Iterable;
 use uuid::Uuid;
 
 use super::{
     HttpState,
+    call_log_csv::{CallLogCsv, NumberNames},
     graphql::{bearer_viewer, refuse},
 };
 pub use crate::calls::graphql::exports::EXPORT_PATH;
 use crate::{
     auth::{Scope, Viewer},
-    calls::{
-        CallFilter, CallKey, CallService,
-        graphql::{CallLogFilter, types as shapes},
-        stats::parse_time_zone,
-        types::{CallDirection, CallStatus, CounterpartKind},
-    },
+    calls::{CallFilter, CallKey, CallService, graphql::CallLogFilter, stats::parse_time_zone},
     entity::call_logs,
     error::AppError,
-    graphql::{
-        ids::{self, NodeType},
-        throttle::Throttle,
-    },
+    graphql::throttle::Throttle,
     numbers::NumberService,
     paging::{Direction, PageRequest},
 };
@@ -65,26 +56,6 @@ const FILTER_PARAMETERS: [&str; 7] = [
 ];
 const TIME_ZONE: &str = "timeZone";
 const TOKEN: &str = "token";
-
-/// The columns, in order: every field of `CallLog` (its number as its id, E.164
-/// and friendly name).
-const COLUMNS: [&str; 15] = [
-    "id",
-    "virtualNumberId",
-    "virtualNumber",
-    "virtualNumberFriendlyName",
-    "direction",
-    "status",
-    "callerNumber",
-    "calledNumber",
-    "counterpartNumber",
-    "counterpartKind",
-    "counterpartExtension",
-    "startedAt",
-    "durationSeconds",
-    "externalId",
-    "createdAt",
-];
 
 /// `GET /exports/call-logs.csv`.
 pub async fn call_logs_csv(
@@ -224,12 +195,11 @@ async fn start(
         caller,
         viewer,
         filter,
-        zone,
         after: None,
         header_sent: false,
         finished: false,
         names: HashMap::new(),
-        spellings: Spellings::new(),
+        csv: CallLogCsv::new(zone),
     })
 }
 
@@ -281,36 +251,6 @@ fn enum_of<T: InputType + EnumType>(name: &'static str, value: Option<&str>) -> 
         })
 }
 
-/// How the stored enums are spelled in the CSV: as the GraphQL API spells them.
-struct Spellings {
-    directions: HashMap<CallDirection, String>,
-    statuses: HashMap<CallStatus, String>,
-    kinds: HashMap<CounterpartKind, String>,
-}
-
-fn spelling<T: InputType>(value: T) -> String {
-    match value.to_value() {
-        async_graphql::Value::Enum(name) => name.to_string(),
-        other => other.to_string(),
-    }
-}
-
-impl Spellings {
-    fn new() -> Self {
-        Spellings {
-            directions: CallDirection::iter()
-                .map(|value| (value, spelling(shapes::CallDirection::from(value))))
-                .collect(),
-            statuses: CallStatus::iter()
-                .map(|value| (value, spelling(shapes::CallStatus::from(value))))
-                .collect(),
-            kinds: CounterpartKind::iter()
-                .map(|value| (value, spelling(shapes::CounterpartKind::from(value))))
-                .collect(),
-        }
-    }
-}
-
 /// One export under way.
 struct Export {
     calls: CallService,
@@ -319,14 +259,13 @@ struct Export {
     caller: String,
     viewer: Viewer,
     filter: CallFilter,
-    zone: Tz,
     /// The last row written: the next batch starts after it.
     after: Option<CallKey>,
     header_sent: bool,
     finished: bool,
-    /// Numbers' E.164 and friendly names, by id.
-    names: HashMap<Uuid, (String, Option<String>)>,
-    spellings: Spellings,
+    /// The numbers met so far.
+    names: NumberNames,
+    csv: CallLogCsv,
 }
 
 impl Export {
@@ -339,7 +278,7 @@ impl Export {
         }
         if !self.header_sent {
             self.header_sent = true;
-            return Some(write_records(std::iter::once(COLUMNS.map(Cow::Borrowed).to_vec())));
+            return Some(self.csv.header());
         }
         match self.next_batch().await {
             Ok(Some(chunk)) => Some(Ok(chunk)),
@@ -380,8 +319,8 @@ impl Export {
             self.finished = true;
         }
         self.learn_names(&page.items).await?;
-        let records = page.items.iter().map(|log| self.record(log));
-        write_records(records)
+        self.csv
+            .rows(&page.items, &self.names)
             .map(Some)
             .map_err(|error| AppError::Internal(anyhow::Error::new(error).context("writing CSV")))
     }
@@ -406,98 +345,5 @@ impl Export {
                 .insert(number.id, (number.phone_number, number.friendly_name));
         }
         Ok(())
-    }
-
-    fn record<'a>(&'a self, log: &'a call_logs::Model) -> Vec<Cow<'a, str>> {
-        let (number, friendly_name) = match self.names.get(&log.virtual_number_id) {
-            Some((number, name)) => (number.as_str(), name.as_deref().unwrap_or_default()),
-            None => ("", ""),
-        };
-        // As `CallLog` gives them: a withheld counterpart has no number.
-        let counterpart = match log.counterpart_kind {
-            CounterpartKind::Withheld => "",
-            _ => log.counterpart_number.as_str(),
-        };
-        let caller = match log.direction {
-            CallDirection::Inbound => counterpart,
-            CallDirection::Outbound => log.caller_number.as_str(),
-        };
-        let spellings = &self.spellings;
-        vec![
-            Cow::Owned(ids::encode(NodeType::CallLog, log.id).0),
-            Cow::Owned(ids::encode(NodeType::VirtualNumber, log.virtual_number_id).0),
-            Cow::Borrowed(number),
-            Cow::Borrowed(friendly_name),
-            Cow::Borrowed(spellings.directions.get(&log.direction).map_or("", String::as_str)),
-            Cow::Borrowed(spellings.statuses.get(&log.status).map_or("", String::as_str)),
-            Cow::Borrowed(caller),
-            Cow::Borrowed(log.called_number.as_str()),
-            Cow::Borrowed(counterpart),
-            Cow::Borrowed(spellings.kinds.get(&log.counterpart_kind).map_or("", String::as_str)),
-            Cow::Borrowed(log.counterpart_extension.as_deref().unwrap_or_default()),
-            Cow::Owned(self.local(log.started_at)),
-            Cow::Owned(log.duration_seconds.to_string()),
-            Cow::Borrowed(log.external_id.as_deref().unwrap_or_default()),
-            Cow::Owned(self.local(log.created_at)),
-        ]
-    }
-
-    fn local(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.zone)
-            .to_rfc3339_opts(SecondsFormat::AutoSi, true)
-    }
-}
-
-/// Records as RFC 4180 CSV (CRLF line ends, fields quoted where they hold a
-/// comma, quote or line break), every cell neutralised first.
-fn write_records<'a>(records: impl IntoIterator<Item = Vec<Cow<'a, str>>>) -> Result<Bytes, std::io::Error> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::with_capacity(256 * BATCH_ROWS as usize));
-    for record in records {
-        writer.write_record(record.iter().map(|cell| neutralised(cell).into_owned()))?;
-    }
-    writer
-        .into_inner()
-        .map(Bytes::from)
-        .map_err(|error| std::io::Error::other(error.to_string()))
-}
-
-/// A cell a spreadsheet would take for a formula (starting with `=`, `+`, `-`,
-/// `@`, a tab or a carriage return) with a `'` before it, as the OWASP guidance
-/// on CSV injection says; spreadsheets then show it as the text it is. E.164
-/// numbers start with `+`, so they gain the quote too (and stay text, `+` and
-/// all, rather than becoming a number).
-pub fn neutralised(cell: &str) -> Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_a_spreadsheet_would_run_are_neutralised() {
-        for formula in ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(neutralised(formula), format!("'{formula}"));
-        }
-        assert_eq!(neutralised("Front desk"), "Front desk");
-        assert_eq!(neutralised(""), "");
-    }
-
-    #[test]
-    fn records_are_quoted_as_rfc_4180_says() {
-        let bytes = write_records([vec![
-            Cow::Borrowed("a,b"),
-            Cow::Borrowed("say \"hi\""),
-            Cow::Borrowed("two\nlines"),
-            Cow::Borrowed("=1+1"),
-        ]])
-        .unwrap();
-
-        assert_eq!(&bytes[..], b"\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",'=1+1\r\n");
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: `router(state)` wires GraphQL, the playground, the CSV
 //! export, health checks and the middleware (request ids, tracing, CORS, body limit, timeout).
 
+pub mod call_log_csv;
 pub mod client;
 pub mod exports;
 pub mod graphql;
