@@ -508,3 +508,16 @@ async fn api_keys_with_read_calls_may_run_reports_and_others_may_not() {
     assert_eq!(allowed.data("callHeatmap")["cells"].as_array().unwrap().len(), 168);
     refused.assert_error("FORBIDDEN", None);
 }
+
+#[tokio::test]
+async fn staff_reports_cover_every_user_s_calls_as_call_stats_does() {
+    let app = TestApp::spawn().await;
+    let (_alice, _) = alice_with_calls(&app).await;
+    let staff = app.signed_up_staff("ops.lead").await;
+
+    let rows = all_rows(&staff, json!({ "by": "NUMBER" }), 30).await;
+
+    let counted: i64 = rows.iter().map(|(_, row)| row["totalCalls"].as_i64().unwrap()).sum();
+    assert_eq!(counted, CALLS.len() as i64);
+    assert_eq!(rows.len(), 2);
+}
