@@ -479,6 +479,12 @@ async fn reports_need_a_user_and_refuse_bad_input_on_its_field() {
         ),
     ];
     let bad_key = alice.gql(BREAKDOWN, json!({ "by": "YEAR" })).await;
+    let bad_literal_key = alice
+        .gql("{ callBreakdown(by: WEEKLY) { totalCount } }", json!({}))
+        .await;
+    let bad_filter_enum = alice
+        .gql(HEATMAP, json!({ "filter": { "direction": "SIDEWAYS" } }))
+        .await;
     let bad_heatmap_zone = alice.gql(HEATMAP, json!({ "timeZone": "Nowhere/Land" })).await;
 
     anonymous.assert_error("UNAUTHENTICATED", None);
@@ -487,10 +493,11 @@ async fn reports_need_a_user_and_refuse_bad_input_on_its_field() {
         let response = alice.gql(BREAKDOWN, variables.clone()).await;
         response.assert_error("BAD_USER_INPUT", Some(field));
     }
-    // An enum value the schema does not have is refused by GraphQL validation,
-    // before any resolver runs: a code, and the message names the argument.
-    bad_key.assert_error("BAD_USER_INPUT", None);
+    // An enum value the schema does not have is refused before anything runs.
+    bad_key.assert_error("BAD_USER_INPUT", Some("by"));
     assert!(bad_key.error_message().contains("YEAR"), "{}", bad_key.body);
+    bad_literal_key.assert_error("BAD_USER_INPUT", Some("by"));
+    bad_filter_enum.assert_error("BAD_USER_INPUT", Some("direction"));
     bad_heatmap_zone.assert_error("BAD_USER_INPUT", Some("timeZone"));
 }
 
