@@ -17,6 +17,7 @@ mod m20261126_000010_sequence_call_logs;
 mod m20261126_000011_create_api_keys;
 mod m20261126_000012_create_audit_events;
 mod m20261126_000013_create_porting;
+mod m20261126_000014_create_call_log_exports;
 mod m20261126_000020_create_call_rollups;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_create_api_keys::Migration),
             Box::new(m20261126_000012_create_audit_events::Migration),
             Box::new(m20261126_000013_create_porting::Migration),
+            Box::new(m20261126_000014_create_call_log_exports::Migration),
             Box::new(m20261126_000020_create_call_rollups::Migration),
         ]
     }

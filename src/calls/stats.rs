@@ -96,7 +96,7 @@ fn column(column: Column) -> Expr {
 
 /// The figures as SQL, built from the typed values (never from spelled-out
 /// strings), so the statistics cannot disagree with what `record` stores.
-fn figures() -> [(&'static str, SimpleExpr); 6] {
+pub(super) fn figures() -> [(&'static str, SimpleExpr); 6] {
     let missed = CallStatus::iter().filter(|status| status.is_missed());
     [
         // Counting a column of the covering index keeps the scan index-only.

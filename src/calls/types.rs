@@ -241,7 +241,7 @@ pub struct NewCall {
 }
 
 /// Narrows a list of call logs (and the calls `callStats` counts).
-#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CallFilter {
     pub virtual_number_id: Option<Uuid>,
     pub direction: Option<CallDirection>,

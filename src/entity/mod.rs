@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit_events;
+pub mod call_log_exports;
 pub mod call_logs;
 pub mod call_rollups;
 pub mod porting_events;

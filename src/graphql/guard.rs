@@ -3,7 +3,8 @@
 //! validates (which expands fragments without memoising), it measures the
 //! document in one linear pass and refuses it over a limit; refuses strings
 //! carrying NUL characters (no field accepts them; PostgreSQL cannot store
-//! them) and more than one password-checking field; calculates the request's
+//! them), more than one password-checking field and enum values the schema
+//! lacks (naming their field, see `enum_arguments`); calculates the request's
 //! cost and takes it from the caller's throttle bucket. Every response then
 //! carries `extensions.cost`. A request made with an API key is held to the
 //! key's scopes (see `key_scopes`): every field of the document, before it
@@ -30,6 +31,7 @@ use super::{
     Identity,
     cost::{CostModel, document_cost},
     document::{self, DocumentLimits},
+    enum_arguments,
     key_scopes::{self, KeyRules},
     throttle::{Throttle, ThrottleStatus},
 };
@@ -143,7 +145,8 @@ impl Guard {
     }
 
     /// The checks on a parsed document: its measure, NUL characters, password
-    /// fields, an API key's scopes, and its cost against the caller's bucket.
+    /// fields, enum values the schema lacks, an API key's scopes, and its cost
+    /// against the caller's bucket.
     fn check_document(
         &self,
         document: &ExecutableDocument,
@@ -191,6 +194,7 @@ impl Guard {
             );
             return Err(AppError::bad_input(second.to_string(), message));
         }
+        enum_arguments::check_document(document, request.operation_name.as_deref(), variables, registry)?;
         if let Some(grant) = key_grant(request_data::<Arc<Identity>>(request)) {
             key_scopes::check_document(
                 document,

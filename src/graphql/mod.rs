@@ -6,6 +6,7 @@ pub mod connection;
 pub mod context;
 pub mod cost;
 pub mod document;
+pub mod enum_arguments;
 pub mod guard;
 pub mod ids;
 pub mod key_scopes;

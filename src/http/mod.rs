@@ -1,7 +1,9 @@
-//! The HTTP surface: `router(state)` wires GraphQL, the playground, health
-//! checks and the middleware (request ids, tracing, CORS, body limit, timeout).
+//! The HTTP surface: `router(state)` wires GraphQL, the playground, the CSV
+//! export, health checks and the middleware (request ids, tracing, CORS, body limit, timeout).
 
+pub mod call_log_csv;
 pub mod client;
+pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod media;
@@ -31,6 +33,7 @@ use tower_http::{
 };
 
 use self::metrics::Metrics;
+use crate::graphql::throttle::Throttle;
 use crate::{
     auth::tokens::TokenKeys,
     config::Config,
@@ -47,6 +50,8 @@ pub struct HttpState {
     pub trusted_proxies: Arc<[IpNet]>,
     pub db: DatabaseConnection,
     pub metrics: Arc<Metrics>,
+    /// Callers' cost buckets: GraphQL requests and CSV exports take from the same.
+    pub throttle: Arc<Throttle>,
     /// WebSocket connections open on this instance, and their bounds.
     pub sockets: Arc<subscriptions::Sockets>,
     /// Automatic persisted queries and trusted documents.
@@ -58,8 +63,11 @@ pub struct HttpState {
 
 impl HttpState {
     pub fn new(services: Services, db: DatabaseConnection, config: &Config) -> anyhow::Result<Self> {
+        let options = schema_options(config);
+        let throttle = Arc::new(Throttle::new(options.throttle));
         Ok(HttpState {
-            schema: schema::build(services.clone(), &schema_options(config)),
+            schema: schema::build(services.clone(), &options, throttle.clone()),
+            throttle,
             trusted_proxies: config.trusted_proxies.clone().into(),
             sockets: Arc::new(subscriptions::Sockets::new(subscriptions::SocketLimits {
                 total: config.ws_max_connections,
@@ -128,6 +136,7 @@ pub fn router(state: HttpState, serve_metrics: bool) -> Router {
                 .route_layer(axum::middleware::from_fn(security::require_json)),
         )
         .route("/graphql/ws", get(subscriptions::ws))
+        .route(exports::EXPORT_PATH, get(exports::call_logs_csv))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(playground::asset_router());

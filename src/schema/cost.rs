@@ -22,6 +22,9 @@ pub const PASSWORD_COST: u64 = 100;
 
 const PAGE_ITEMS: &[&str] = &["edges", "nodes"];
 const BUCKETS: &[&str] = &["buckets"];
+const CELLS: &[&str] = &["cells"];
+/// Cells of `callHeatmap`: every hour of every weekday.
+const HEATMAP_CELLS: u64 = 7 * 24;
 
 /// The cost of one field of this schema.
 pub fn field_cost(name: &str, arguments: &Arguments<'_>) -> FieldCost {
@@ -40,6 +43,17 @@ pub fn field_cost(name: &str, arguments: &Arguments<'_>) -> FieldCost {
             own: STATS_COST,
             repeat: buckets(arguments).div_ceil(BUCKETS_PER_POINT),
             repeated: BUCKETS,
+        },
+        // A grouped aggregate, paged like a list.
+        "callBreakdown" => FieldCost {
+            own: STATS_COST,
+            repeat: page_size(arguments),
+            repeated: PAGE_ITEMS,
+        },
+        "callHeatmap" => FieldCost {
+            own: STATS_COST,
+            repeat: HEATMAP_CELLS.div_ceil(BUCKETS_PER_POINT),
+            repeated: CELLS,
         },
         "login" | "register" | "refresh" | "createUser" | "resetPassword" => FieldCost {
             own: PASSWORD_COST,

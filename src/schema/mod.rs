@@ -48,6 +48,7 @@ pub struct Query(
     calls::graphql::CallQuery,
     calls::graphql::StatsQuery,
     porting::graphql::PortingQuery,
+    calls::graphql::ReportQuery,
     node::NodeQuery,
 );
 
@@ -60,6 +61,7 @@ pub struct Mutation(
     numbers::graphql::NumberMutation,
     calls::graphql::CallMutation,
     porting::graphql::PortingMutation,
+    calls::graphql::ExportMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -167,12 +169,17 @@ impl Default for Options {
 
 /// The schema with its limits, but no data: enough to print the SDL.
 pub fn builder(options: &Options) -> SchemaBuilder<Query, Mutation, Subscription> {
+    builder_with(options, Arc::new(Throttle::new(options.throttle)))
+}
+
+/// The same, taking cost from `throttle`'s buckets (which the CSV export shares).
+fn builder_with(options: &Options, throttle: Arc<Throttle>) -> SchemaBuilder<Query, Mutation, Subscription> {
     let guard = RequestGuard {
         document: options.document,
         max_cost: options.max_cost,
         cost_model: cost::field_cost,
         one_per_request: PASSWORD_FIELDS,
-        throttle: Arc::new(Throttle::new(options.throttle)),
+        throttle,
         key_rules: scopes::key_access,
     };
     let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default()).extension(guard);
@@ -183,9 +190,10 @@ pub fn builder(options: &Options) -> SchemaBuilder<Query, Mutation, Subscription
     }
 }
 
-/// The schema that serves requests, with the services resolvers call.
-pub fn build(services: Services, options: &Options) -> AppSchema {
-    builder(options)
+/// The schema that serves requests, with the services resolvers call; its
+/// requests take their cost from `throttle` (made from `options.throttle`).
+pub fn build(services: Services, options: &Options, throttle: Arc<Throttle>) -> AppSchema {
+    builder_with(options, throttle)
         .data(services.accounts)
         .data(services.sessions)
         .data(services.api_keys)

@@ -44,9 +44,10 @@ pub fn key_access(place: &FieldPlace<'_>) -> KeyAccess {
         // The object's own type decides, field by field, once it is known.
         ("Query", "node") => Open,
         ("Query", "myVirtualNumbers" | "virtualNumber") => Needs(READ_NUMBERS),
-        ("Query", "callLogs" | "callStats") => Needs(READ_CALLS),
+        ("Query", "callLogs" | "callStats" | "callBreakdown" | "callHeatmap") => Needs(READ_CALLS),
         ("Mutation", "createVirtualNumber" | "updateVirtualNumber" | "releaseVirtualNumber") => Needs(WRITE_NUMBERS),
         ("Mutation", "recordCall") => Needs(RECORD_CALLS),
+        ("Mutation", "createCallLogExport") => Needs(READ_CALLS),
         ("Subscription", "callLogged") => Needs(READ_CALLS),
         ("Query" | "Mutation" | "Subscription", field) if CREDENTIAL_FIELDS.contains(&field) => {
             Refused(CREDENTIALS_NEED_A_SESSION)
@@ -63,8 +64,18 @@ pub fn key_access(place: &FieldPlace<'_>) -> KeyAccess {
         ("VirtualNumber", "callLogs") => Needs(READ_NUMBERS_AND_CALLS),
         ("VirtualNumber", _) => Needs(READ_NUMBERS),
         ("CallLog" | "CallStats" | "CallStatsBucket", _) => Needs(READ_CALLS),
+        ("CallBreakdownRow" | "CallHeatmap" | "CallHeatmapCell" | "CallLogExport", _) => Needs(READ_CALLS),
         // Reached only through a field checked above.
-        ("VirtualNumberConnection" | "VirtualNumberEdge" | "CallLogConnection" | "CallLogEdge" | "PageInfo", _) => Open,
+        (
+            "VirtualNumberConnection"
+            | "VirtualNumberEdge"
+            | "CallLogConnection"
+            | "CallLogEdge"
+            | "CallBreakdownRowConnection"
+            | "CallBreakdownRowEdge"
+            | "PageInfo",
+            _,
+        ) => Open,
         ("User", "id" | "username" | "createdAt" | "isStaff") => Open,
         ("User", "virtualNumbers") => Needs(READ_NUMBERS),
         ("User", _) => Refused(PROFILE),

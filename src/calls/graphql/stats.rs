@@ -26,7 +26,7 @@ pub enum StatsPeriod {
 }
 
 /// The figures of a set of calls.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct CallFigures {
     total_calls: Long,
     inbound_calls: Long,

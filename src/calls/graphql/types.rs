@@ -15,7 +15,7 @@ use crate::{
         ids::{self, NodeType},
         loaders::unshare,
     },
-    numbers::{DefaultRegion, NUMBER_NOT_FOUND, graphql::VirtualNumber, loaders::HistoryNumberLoader},
+    numbers::{DefaultRegion, NUMBER_NOT_FOUND, Region, graphql::VirtualNumber, loaders::HistoryNumberLoader},
     paging::CursorKey,
 };
 
@@ -192,6 +192,11 @@ pub struct CallLogFilter {
 impl CallLogFilter {
     /// The service's filter; the ids, instants and numbers in it parsed.
     pub fn parse(self, ctx: &Context<'_>) -> Result<CallFilter, AppError> {
+        self.parse_in(ctx.service::<DefaultRegion>()?.0)
+    }
+
+    /// The same, reading national counterpart spellings in `region`.
+    pub fn parse_in(self, region: Option<Region>) -> Result<CallFilter, AppError> {
         let virtual_number_id = match &self.virtual_number_id {
             // An id of another type names no number, so it matches no calls.
             Some(id) => Some(ids::decode_as(id, NodeType::VirtualNumber, "virtualNumberId")?.unwrap_or(Uuid::nil())),
@@ -203,7 +208,7 @@ impl CallLogFilter {
             .map(str::trim)
             .filter(|n| !n.is_empty())
         {
-            Some(number) => Some(counterpart_search(number, ctx.service::<DefaultRegion>()?.0)?),
+            Some(number) => Some(counterpart_search(number, region)?),
             None => None,
         };
         Ok(CallFilter {
