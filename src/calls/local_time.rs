@@ -67,6 +67,38 @@ impl ZoneOffsets {
     }
 }
 
+impl ZoneOffsets {
+    /// Whether every offset, and every instant one starts, is a whole number of
+    /// quarter hours (so rollup buckets never straddle a local hour).
+    pub fn whole_quarter_hours(&self) -> bool {
+        self.0
+            .iter()
+            .all(|(from, offset)| offset % 900 == 0 && (from.timestamp() % 900 == 0 || from == &self.0[0].0))
+    }
+
+    /// The offset in force at `seconds` (Unix seconds, as SQL).
+    pub fn offset_of_epoch(&self, seconds: Expr) -> Expr {
+        let Some(((_, oldest), later)) = self.0.split_first() else {
+            return Expr::val(0i64);
+        };
+        if later.is_empty() {
+            return Expr::val(*oldest);
+        }
+        let mut case = CaseStatement::new();
+        for &(from, offset) in later.iter().rev() {
+            case = case.case(seconds.clone().gte(from.timestamp()), Expr::val(offset));
+        }
+        case.finally(Expr::val(*oldest)).into()
+    }
+}
+
+/// A rollup bucket's local time in seconds since the epoch (plus a week), in SQL.
+pub fn local_seconds_of_epoch(seconds: Expr, offsets: &ZoneOffsets) -> Expr {
+    seconds
+        .clone()
+        .add(offsets.offset_of_epoch(seconds).add(Expr::val(WEEK_SECONDS)))
+}
+
 /// Added to local seconds so they stay positive before 1970-01-01 local time
 /// (a call at 00:00 UTC that day is 1969 in New York); a whole week, so
 /// neither the hour nor the weekday moves.

@@ -2,7 +2,9 @@
 //! direction, status, counterpart, local hour or local weekday (largest first,
 //! keyset-paged), and the weekday × hour heatmap. Local times follow an IANA
 //! zone's offsets (worked out here, DST changes included), so both databases
-//! run the same SQL.
+//! run the same SQL. Breakdowns by number, hour and weekday and the heatmap
+//! sum the quarter-hour rollups where they can answer exactly (see
+//! `rollups::rollup_grouped`); the rest read the calls.
 
 use chrono::{Utc, Weekday};
 use chrono_tz::Tz;
@@ -15,6 +17,7 @@ use sea_orm::{
 use super::{
     CallDirection, CallFilter, CallService, CallStatus,
     local_time::{ZoneOffsets, day_of_week, hour_of_day, local_seconds},
+    rollups::RollupKey,
     service::scope,
     stats::{Figures, figures},
     types::CounterpartKind,
@@ -184,6 +187,17 @@ impl CallService {
         by: BreakdownBy,
         zone: Tz,
     ) -> Result<Option<(SelectStatement, Vec<&'static str>)>, AppError> {
+        let rollup_key = match by {
+            BreakdownBy::Number => Some((KEY_NUMBER, RollupKey::Number)),
+            BreakdownBy::HourOfDay => Some((KEY_HOUR, RollupKey::HourOfDay)),
+            BreakdownBy::DayOfWeek => Some((KEY_DAY, RollupKey::DayOfWeek)),
+            BreakdownBy::Direction | BreakdownBy::Status | BreakdownBy::Counterpart => None,
+        };
+        if let Some(key) = rollup_key
+            && let Some(grouped) = self.rollup_grouped(viewer, filter, &[key], zone).await?
+        {
+            return Ok(Some((grouped, vec![key.0])));
+        }
         let backend = self.db.get_database_backend();
         let column = |column: Column| Expr::col((call_logs::Entity, column));
         let keys: Vec<(&'static str, Expr)> = match by {
@@ -308,12 +322,25 @@ impl CallService {
                 })
             })
             .collect();
-        let Some(offsets) = self.offsets_for(viewer, filter, zone).await? else {
-            return Ok(cells);
+        let from_rollups = self
+            .rollup_grouped(
+                viewer,
+                filter,
+                &[(KEY_DAY, RollupKey::DayOfWeek), (KEY_HOUR, RollupKey::HourOfDay)],
+                zone,
+            )
+            .await?;
+        let query = match from_rollups {
+            Some(query) => query,
+            None => {
+                let Some(offsets) = self.offsets_for(viewer, filter, zone).await? else {
+                    return Ok(cells);
+                };
+                let local = local_seconds(self.db.get_database_backend(), &offsets);
+                let keys = vec![(KEY_DAY, day_of_week(local.clone())), (KEY_HOUR, hour_of_day(local))];
+                self.grouped_by(viewer, filter, keys).0
+            }
         };
-        let local = local_seconds(self.db.get_database_backend(), &offsets);
-        let keys = vec![(KEY_DAY, day_of_week(local.clone())), (KEY_HOUR, hour_of_day(local))];
-        let (query, _) = self.grouped_by(viewer, filter, keys);
         for row in self.db.query_all(&query).await? {
             let day: i64 = row.try_get("", KEY_DAY)?;
             let hour: i64 = row.try_get("", KEY_HOUR)?;

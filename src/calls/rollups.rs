@@ -247,7 +247,10 @@ fn table_for(filter: &CallFilter) -> Alias {
 
 /// Which rollup rows the viewer may read, in the filter's number and range.
 fn scope(viewer: &Viewer, filter: &CallFilter, split: &Split) -> sea_orm::Condition {
-    let table = table_for(filter);
+    scope_in(table_for(filter), viewer, filter, split)
+}
+
+fn scope_in(table: Alias, viewer: &Viewer, filter: &CallFilter, split: &Split) -> sea_orm::Condition {
     let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
     let mut condition = sea_orm::Condition::all();
     if !viewer.is_staff {
@@ -296,7 +299,10 @@ fn kept(filter: &CallFilter, direction: CallDirection, status: CallStatus, kind:
 /// The figures as sums of the columns the filter keeps: the same definitions
 /// as `stats::figures` (a call not completed has no talk time).
 fn figures(filter: &CallFilter) -> [(&'static str, SimpleExpr); 6] {
-    let table = table_for(filter);
+    figures_in(table_for(filter), filter)
+}
+
+fn figures_in(table: Alias, filter: &CallFilter) -> [(&'static str, SimpleExpr); 6] {
     let counts = |also: &dyn Fn(CallDirection, CallStatus) -> bool| -> Vec<String> {
         count_columns()
             .into_iter()
@@ -334,7 +340,7 @@ fn figures(filter: &CallFilter) -> [(&'static str, SimpleExpr); 6] {
                 counts(&|direction, status| direction == CallDirection::Inbound && status.is_missed()),
             ),
         ),
-        ("duration_seconds", sum_of(&table, durations)),
+        ("total_duration_seconds", sum_of(&table, durations)),
     ]
 }
 
@@ -351,7 +357,7 @@ struct RollupFigures {
     outbound_calls: i64,
     completed_calls: i64,
     missed_calls: i64,
-    duration_seconds: i64,
+    total_duration_seconds: i64,
 }
 
 impl From<RollupFigures> for Figures {
@@ -362,7 +368,7 @@ impl From<RollupFigures> for Figures {
             outbound_calls: row.outbound_calls,
             completed_calls: row.completed_calls,
             missed_calls: row.missed_calls,
-            total_duration_seconds: row.duration_seconds,
+            total_duration_seconds: row.total_duration_seconds,
         }
     }
 }
@@ -375,7 +381,7 @@ struct RollupBucket {
     outbound_calls: i64,
     completed_calls: i64,
     missed_calls: i64,
-    duration_seconds: i64,
+    total_duration_seconds: i64,
 }
 
 fn overflow() -> AppError {
@@ -483,7 +489,7 @@ impl CallService {
                         outbound_calls: row.outbound_calls,
                         completed_calls: row.completed_calls,
                         missed_calls: row.missed_calls,
-                        total_duration_seconds: row.duration_seconds,
+                        total_duration_seconds: row.total_duration_seconds,
                     },
                 )
             })
@@ -552,6 +558,105 @@ impl CallService {
     }
 }
 
+/// What a report groups rollup rows by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollupKey {
+    Number,
+    HourOfDay,
+    DayOfWeek,
+}
+
+impl CallService {
+    /// A report's rows grouped by `keys` (each with its output name), summed
+    /// from the rollups; `None` when they cannot answer exactly (a
+    /// `counterpartNumber` filter, range bounds inside a quarter hour, or a
+    /// zone whose offsets are not whole quarter hours), and the caller reads
+    /// the calls.
+    pub(super) async fn rollup_grouped(
+        &self,
+        viewer: &Viewer,
+        filter: &CallFilter,
+        keys: &[(&'static str, RollupKey)],
+        zone: Tz,
+    ) -> Result<Option<sea_orm::sea_query::SelectStatement>, AppError> {
+        let split = Split::of(filter);
+        if !self.rollups_serve(filter) || !split.slivers.is_empty() {
+            return Ok(None);
+        }
+        let table = if keys.iter().any(|(_, key)| *key == RollupKey::Number) {
+            Alias::new(NUMBER_TABLE)
+        } else {
+            table_for(filter)
+        };
+        let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
+        let mut local = None;
+        if keys.iter().any(|(_, key)| *key != RollupKey::Number) {
+            let Some((first, last)) = self.rollup_range(viewer, filter, &split).await? else {
+                return Ok(Some(empty_grouped(keys)));
+            };
+            let offsets = super::local_time::ZoneOffsets::between(
+                zone,
+                instant(first),
+                Ord::max(instant(last + BUCKET_SECONDS), Utc::now()),
+            );
+            if !offsets.whole_quarter_hours() {
+                return Ok(None);
+            }
+            local = Some(super::local_time::local_seconds_of_epoch(
+                column("bucket_start"),
+                &offsets,
+            ));
+        }
+        let Some(kept) = kept_counts(filter)
+            .into_iter()
+            .map(|name| column(&name))
+            .reduce(|sum, column| sum.add(column))
+        else {
+            return Ok(Some(empty_grouped(keys)));
+        };
+        let mut query = Query::select();
+        query
+            .from(table.clone())
+            .cond_where(scope_in(table.clone(), viewer, filter, &split).add(kept.gt(0)));
+        for (name, key) in keys {
+            let expression = match (key, &local) {
+                (RollupKey::Number, _) => column("virtual_number_id"),
+                (RollupKey::HourOfDay, Some(local)) => super::local_time::hour_of_day(local.clone()),
+                (RollupKey::DayOfWeek, Some(local)) => super::local_time::day_of_week(local.clone()),
+                _ => return Ok(None),
+            };
+            query.expr_as(expression, Alias::new(*name));
+        }
+        for (name, expression) in figures_in(table, filter) {
+            query.expr_as(expression, Alias::new(name));
+        }
+        for (name, _) in keys {
+            query.group_by_col(Alias::new(*name));
+        }
+        Ok(Some(query))
+    }
+}
+
+/// A grouped statement with no rows, of the same shape.
+fn empty_grouped(keys: &[(&'static str, RollupKey)]) -> sea_orm::sea_query::SelectStatement {
+    let mut query = Query::select();
+    for (name, _) in keys {
+        query.expr_as(Expr::val(0i64), Alias::new(*name));
+    }
+    for name in [
+        "total_calls",
+        "inbound_calls",
+        "outbound_calls",
+        "completed_calls",
+        "missed_calls",
+        "total_duration_seconds",
+    ] {
+        query.expr_as(Expr::val(0i64), Alias::new(name));
+    }
+    query.and_where(Expr::val(1).eq(0));
+    query
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,6 +676,6 @@ mod tests {
         assert_eq!(sql.matches("AS BIGINT").count(), 6, "{sql}");
         // A busy call has no talk time, and is never completed.
         assert!(sql.contains("CAST(0 AS BIGINT) AS \"completed_calls\""), "{sql}");
-        assert!(sql.contains("CAST(0 AS BIGINT) AS \"duration_seconds\""), "{sql}");
+        assert!(sql.contains("CAST(0 AS BIGINT) AS \"total_duration_seconds\""), "{sql}");
     }
 }

@@ -14,6 +14,15 @@ const STATS: &str = "query($filter: CallLogFilter, $groupBy: StatsPeriod, $timeZ
       totalCalls inboundCalls outboundCalls completedCalls missedCalls totalDurationSeconds averageDurationSeconds timeZone
       buckets { periodStart totalCalls inboundCalls outboundCalls completedCalls missedCalls totalDurationSeconds } } }";
 
+const BREAKDOWN: &str = "query($filter: CallLogFilter, $by: BreakdownKey!, $timeZone: String) {
+    callBreakdown(filter: $filter, by: $by, timeZone: $timeZone, first: 100) {
+      totalCount nodes { virtualNumber { id } hourOfDay dayOfWeek direction status
+        totalCalls inboundCalls outboundCalls completedCalls missedCalls totalDurationSeconds } } }";
+
+const HEATMAP: &str = "query($filter: CallLogFilter, $timeZone: String) {
+    callHeatmap(filter: $filter, timeZone: $timeZone) {
+      cells { dayOfWeek hourOfDay totalCalls inboundCalls outboundCalls completedCalls missedCalls totalDurationSeconds } } }";
+
 /// Zones with whole-hour, half-hour and 45-minute offsets, DST in either
 /// hemisphere, and Lord Howe's half-hour DST shift.
 const ZONES: [&str; 8] = [
@@ -175,6 +184,20 @@ async fn rollup_statistics_equal_a_scan_of_every_call() {
             "seed {seed}, round {round}, {variables}"
         );
         compared += from_calls.data("callStats")["totalCalls"].as_u64().unwrap();
+
+        // Breakdowns and the heatmap read the same rollups.
+        let by = ["NUMBER", "HOUR_OF_DAY", "DAY_OF_WEEK", "DIRECTION"][rng.random_range(0..4)];
+        let variables = json!({ "filter": variables["filter"], "by": by, "timeZone": zone });
+        for (query, field) in [(BREAKDOWN, "callBreakdown"), (HEATMAP, "callHeatmap")] {
+            let from_rollups = app.gql_as(Some(&user.access_token), query, variables.clone()).await;
+            let from_calls = scan.gql_as(Some(&user.access_token), query, variables.clone()).await;
+            assert!(from_calls.body["errors"].is_null(), "{}", from_calls.body);
+            assert_eq!(
+                from_rollups.data(field),
+                from_calls.data(field),
+                "seed {seed}, round {round}, {field} {variables}"
+            );
+        }
     }
     // The questions found calls, not only empty answers.
     assert!(compared > 500, "{compared}");
