@@ -177,10 +177,6 @@ async fn seed_demo(config: &Config, options: SeedOptions) -> anyhow::Result<()> 
     db::migrate(&db).await?;
     let started = std::time::Instant::now();
     let users = seed::seed_demo(&db, options).await?;
-    // The calls went in in bulk, past the rollups: sum them once.
-    crate::calls::rollups::rebuild(&db)
-        .await
-        .map_err(|error| anyhow::anyhow!(crate::error::describe(&error)))?;
     println!(
         "seeded {} users and {} calls in {:.1?}",
         users.len(),
