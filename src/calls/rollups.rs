@@ -558,6 +558,48 @@ impl CallService {
     }
 }
 
+impl CallService {
+    /// How many calls of each of `number_ids` the filter keeps, from the
+    /// number rollups; `None` when they cannot answer exactly.
+    pub(super) async fn rollup_count_per_number(
+        &self,
+        viewer: &Viewer,
+        number_ids: &[Uuid],
+        filter: &CallFilter,
+    ) -> Result<Option<std::collections::HashMap<Uuid, u64>>, AppError> {
+        let split = Split::of(filter);
+        if !self.rollups_serve(filter) || !split.slivers.is_empty() {
+            return Ok(None);
+        }
+        let table = Alias::new(NUMBER_TABLE);
+        let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
+        let mut query = Query::select();
+        query
+            .from(table.clone())
+            .expr_as(column("virtual_number_id"), Alias::new("number_id"))
+            .cond_where(
+                scope_in(table.clone(), viewer, filter, &split)
+                    .add(column("virtual_number_id").is_in(number_ids.iter().copied())),
+            )
+            .group_by_col(Alias::new("number_id"));
+        let [(name, total), ..] = figures_in(table, filter);
+        query.expr_as(total, Alias::new(name));
+        let statement = self.db.get_database_backend().build(&query);
+        let rows = NumberCount::find_by_statement(statement).all(&self.db).await?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|row| (row.number_id, u64::try_from(row.total_calls).unwrap_or(0)))
+                .collect(),
+        ))
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct NumberCount {
+    number_id: Uuid,
+    total_calls: i64,
+}
+
 /// What a report groups rollup rows by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RollupKey {

@@ -243,6 +243,10 @@ impl CallService {
 
     /// How many logs the same list holds in all.
     pub async fn count(&self, viewer: &Viewer, filter: &CallFilter) -> Result<u64, AppError> {
+        // The rollups count as exactly as the calls, at the cost of a day's rows per day.
+        if let Some(figures) = self.rollup_totals(viewer, filter).await? {
+            return Ok(u64::try_from(figures.total_calls).unwrap_or(0));
+        }
         Ok(call_logs::Entity::find()
             .filter(scope(viewer, filter))
             .count(&self.db)
@@ -256,6 +260,9 @@ impl CallService {
         number_ids: &[Uuid],
         filter: &CallFilter,
     ) -> Result<HashMap<Uuid, u64>, AppError> {
+        if let Some(counts) = self.rollup_count_per_number(viewer, number_ids, filter).await? {
+            return Ok(counts);
+        }
         let rows: Vec<(Uuid, i64)> = call_logs::Entity::find()
             .filter(scope(viewer, filter).add(Column::VirtualNumberId.is_in(number_ids.iter().copied())))
             .select_only()
