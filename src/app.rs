@@ -61,7 +61,10 @@ impl App {
         let (porting_events, porting_tasks) = PortingEvents::start(db.clone())
             .await
             .context("listening for porting events")?;
-        let event_tasks = call_tasks.join(porting_tasks);
+        let listener = crate::feed::listen(&db, vec![Box::new(events.clone()), Box::new(porting_events.clone())])
+            .await
+            .context("listening for events from other instances")?;
+        let event_tasks = call_tasks.join(porting_tasks).join(listener);
         let services = services(config, db.clone(), events, porting_events)?;
         let activation = (!config.porting_activation_interval.is_zero()).then(|| {
             let porting = services.porting.clone();

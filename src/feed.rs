@@ -156,8 +156,8 @@ impl Drop for FeedTasks {
 }
 
 impl<J: Journal> Feed<J> {
-    /// Starts the pump from the newest row and, on PostgreSQL, the `LISTEN`
-    /// task; the tasks stop when the returned handle is dropped.
+    /// Starts the pump from the newest row (see [`listen`] for what wakes it
+    /// from other instances); the task stops when the returned handle is dropped.
     pub async fn start(db: DatabaseConnection) -> anyhow::Result<(Feed<J>, FeedTasks)> {
         let (sender, _) = broadcast::channel(BUFFER);
         let latest = J::latest(&db)
@@ -171,13 +171,7 @@ impl<J: Journal> Feed<J> {
             db: db.clone(),
             journal: PhantomData,
         };
-        let mut tasks = vec![tokio::spawn(feed.clone().pump(db.clone()))];
-        if feed.backend == DbBackend::Postgres {
-            let mut listener =
-                sea_orm::sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool()).await?;
-            listener.listen(J::CHANNEL).await?;
-            tasks.push(tokio::spawn(feed.clone().listen(listener)));
-        }
+        let tasks = vec![tokio::spawn(feed.clone().pump(db.clone()))];
         Ok((feed, FeedTasks(tasks)))
     }
 
@@ -265,31 +259,65 @@ impl<J: Journal> Feed<J> {
             }
         }
     }
+}
 
-    async fn listen(self, mut listener: sea_orm::sqlx::postgres::PgListener) {
+/// A feed as the shared `LISTEN` task sees it.
+pub trait Listened: Send + Sync + 'static {
+    fn channel(&self) -> &'static str;
+    fn latest(&self) -> i64;
+    fn wake(&self);
+}
+
+impl<J: Journal> Listened for Feed<J> {
+    fn channel(&self) -> &'static str {
+        J::CHANNEL
+    }
+
+    fn latest(&self) -> i64 {
+        Feed::latest(self)
+    }
+
+    fn wake(&self) {
+        Feed::wake(self)
+    }
+}
+
+/// On PostgreSQL, one `LISTEN` connection for every feed (it holds one pooled
+/// connection for as long as the server runs), waking each feed's pump when
+/// its channel announces a row it has not broadcast, and every pump when the
+/// connection comes back after a loss. Nothing on SQLite (the pumps poll).
+pub async fn listen(db: &DatabaseConnection, feeds: Vec<Box<dyn Listened>>) -> anyhow::Result<FeedTasks> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(FeedTasks::default());
+    }
+    let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool()).await?;
+    listener.listen_all(feeds.iter().map(|feed| feed.channel())).await?;
+    Ok(FeedTasks(vec![tokio::spawn(async move {
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) => {
                     // A row this instance already broadcast needs no query.
                     let seq = notification.payload().parse::<i64>().unwrap_or(i64::MAX);
-                    if seq > self.latest() {
-                        self.wake();
+                    for feed in feeds.iter().filter(|feed| feed.channel() == notification.channel()) {
+                        if seq > feed.latest() {
+                            feed.wake();
+                        }
                     }
                 }
                 Ok(None) => {
                     // The connection was lost and has been re-established: what was
                     // announced in between is read back from the database.
-                    tracing::warn!(feed = J::NAME, "listener reconnected; catching up from the database");
-                    self.wake();
+                    tracing::warn!("the feeds' listener reconnected; catching up from the database");
+                    feeds.iter().for_each(|feed| feed.wake());
                 }
                 Err(error) => {
-                    tracing::warn!(%error, feed = J::NAME, "listener cannot reach the database; retrying");
-                    self.wake();
+                    tracing::warn!(%error, "the feeds' listener cannot reach the database; retrying");
+                    feeds.iter().for_each(|feed| feed.wake());
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
         }
-    }
+    })]))
 }
 
 /// One subscriber's place in a feed: the last `seq` it has been given (or
