@@ -22,14 +22,6 @@ pub const MAX_COMMENTS: u64 = 200;
 /// Longest comment or exception reason.
 pub const MAX_COMMENT: usize = 2000;
 
-/// Which side of a port acts: the customer (or staff acting for them), or
-/// staff playing the losing carrier's part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    Customer,
-    Carrier,
-}
-
 /// A move of an order from one status to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -65,13 +57,6 @@ impl Step {
             Step::ConfirmFocDate => PortingStatus::FocDateConfirmed,
             Step::Complete => PortingStatus::Ported,
             Step::RaiseException => PortingStatus::Exception,
-        }
-    }
-
-    pub fn side(self) -> Side {
-        match self {
-            Step::Submit | Step::Cancel => Side::Customer,
-            _ => Side::Carrier,
         }
     }
 
@@ -141,14 +126,6 @@ fn statuses(list: &[PortingStatus]) -> String {
         Some((last, rest)) => format!("{article} {} or {last}", rest.join(", ")),
         None => String::new(),
     }
-}
-
-/// Whether an order holds its numbers for itself (SUBMITTED until PORTED or CANCELLED).
-pub fn reserves(status: PortingStatus) -> bool {
-    !matches!(
-        status,
-        PortingStatus::Draft | PortingStatus::Ported | PortingStatus::Cancelled
-    )
 }
 
 /// The date `business_days` working days (Monday to Friday) after `today`.

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::{
     events::PortingEvents,
-    rules::{self, Change, DetailChanges, Requirement, Side, Step},
+    rules::{self, Change, DetailChanges, Requirement, Step},
 };
 use crate::{
     accounts::audit::{self, AuditAction, Staff, SubjectType},
@@ -52,15 +52,6 @@ pub struct PortingSettings {
     /// How many business days ahead a requested FOC date must be at least
     /// (`PORTING_MIN_BUSINESS_DAYS`).
     pub min_business_days: u32,
-}
-
-impl Default for PortingSettings {
-    fn default() -> Self {
-        PortingSettings {
-            countries: ["US", "CA", "GB"].map(str::to_owned).to_vec(),
-            min_business_days: 5,
-        }
-    }
 }
 
 /// Why a number cannot be ported in.
@@ -377,7 +368,7 @@ impl PortingService {
                 ),
             ));
         }
-        let actor = self.customer(viewer, owner_id);
+        let actor = self.customer(viewer, owner_id, None);
         let now = entity::now();
         let transaction = self.db.begin().await?;
         let mut orders = Vec::with_capacity(groups.len());
@@ -451,12 +442,13 @@ impl PortingService {
         Ok(())
     }
 
-    fn customer(&self, viewer: &Viewer, owner_id: Uuid) -> Actor {
+    /// The owner, or staff acting for them (on the audit log, from `client_address`).
+    fn customer(&self, viewer: &Viewer, owner_id: Uuid, client_address: Option<String>) -> Actor {
         Actor::Customer {
             user_id: viewer.user_id,
             staff: (viewer.user_id != owner_id).then_some(Staff {
                 user_id: viewer.user_id,
-                client_address: None,
+                client_address,
             }),
         }
     }
@@ -605,7 +597,7 @@ impl PortingService {
         if fields.is_empty() {
             return Ok(order);
         }
-        let actor = self.with_address(self.customer(viewer, order.owner_id), client_address);
+        let actor = self.customer(viewer, order.owner_id, client_address);
         let mut model: porting_orders::ActiveModel = order.clone().into();
         apply(&mut model, &changes);
         model.updated_at = Set(entity::now());
@@ -640,22 +632,6 @@ impl PortingService {
         transaction.commit().await?;
         self.events.wake();
         Ok(updated)
-    }
-
-    fn with_address(&self, actor: Actor, client_address: Option<String>) -> Actor {
-        match actor {
-            Actor::Customer {
-                user_id,
-                staff: Some(staff),
-            } => Actor::Customer {
-                user_id,
-                staff: Some(Staff {
-                    client_address,
-                    ..staff
-                }),
-            },
-            other => other,
-        }
     }
 
     async fn current_status(&self, db: &impl ConnectionTrait, id: Uuid) -> Result<PortingStatus, AppError> {
@@ -693,7 +669,7 @@ impl PortingService {
                 ),
             ));
         }
-        let actor = self.with_address(self.customer(viewer, order.owner_id), client_address);
+        let actor = self.customer(viewer, order.owner_id, client_address);
         let numbers: Vec<String> = self
             .numbers_of(order.id)
             .await?
@@ -754,7 +730,7 @@ impl PortingService {
         client_address: Option<String>,
     ) -> Result<porting_orders::Model, AppError> {
         let order = self.get_visible(viewer, id).await?;
-        let actor = self.with_address(self.customer(viewer, order.owner_id), client_address);
+        let actor = self.customer(viewer, order.owner_id, client_address);
         self.move_alone(&order, Step::Cancel, &actor, comment, Vec::new()).await
     }
 
@@ -824,7 +800,6 @@ impl PortingService {
         comment: Option<String>,
         set: Vec<(Column, SimpleExpr)>,
     ) -> Result<porting_orders::Model, AppError> {
-        debug_assert_eq!(step.side(), Side::Carrier);
         let order = self.get(id).await?;
         self.move_alone(&order, step, &Actor::Carrier(staff), comment, set)
             .await
