@@ -19,7 +19,8 @@ pub struct FieldCost {
     /// How many times the children named in `repeated` run (a page's size).
     pub repeat: u64,
     /// The children that run `repeat` times (`edges`, `nodes`, `buckets`); the
-    /// others (`totalCount`, `pageInfo`) run once.
+    /// others (`totalCount`, `pageInfo`) run once. [`FieldCost::EVERY_CHILD`]
+    /// repeats them all (a field returning a plain list).
     pub repeated: &'static [&'static str],
 }
 
@@ -29,6 +30,9 @@ impl FieldCost {
         repeat: 1,
         repeated: &[],
     };
+
+    /// `repeated` for a field returning a list: each item's selection runs `repeat` times.
+    pub const EVERY_CHILD: &'static [&'static str] = &["*"];
 }
 
 /// The field's arguments, variables substituted (an unresolvable one is absent).
@@ -121,7 +125,9 @@ impl<'a> Walker<'a> {
             let cost = match &selection.node {
                 Selection::Field(field) => {
                     let cost = self.field_cost(&field.node, nesting + 1);
-                    if repetition.fields.contains(&field.node.name.node.as_str()) {
+                    if repetition.fields.contains(&field.node.name.node.as_str())
+                        || repetition.fields == FieldCost::EVERY_CHILD
+                    {
                         cost.saturating_mul(repetition.times)
                     } else {
                         cost

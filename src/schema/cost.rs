@@ -16,6 +16,13 @@ pub const COUNT_COST: u64 = 10;
 pub const STATS_COST: u64 = 50;
 /// Buckets of a report that one point pays for (each is one row of an index scan).
 pub const BUCKETS_PER_POINT: u64 = 10;
+/// What each phone number of a porting request adds: its parse (up to 10 µs)
+/// and its share of the batched lookups and, for an order, of the writes.
+pub const PORTING_NUMBER_COST: u64 = 1;
+/// A porting check's own work: two batched lookups.
+pub const PORTABILITY_CHECK_COST: u64 = 2;
+/// Creating porting orders: a transaction that locks, checks and writes.
+pub const PORTING_ORDER_COST: u64 = 10;
 /// A password hash (argon2id, about 50 ms of a core): `login`, `register`, `refresh`,
 /// `createUser`, `resetPassword`.
 pub const PASSWORD_COST: u64 = 100;
@@ -55,11 +62,41 @@ pub fn field_cost(name: &str, arguments: &Arguments<'_>) -> FieldCost {
             repeat: HEATMAP_CELLS.div_ceil(BUCKETS_PER_POINT),
             repeated: CELLS,
         },
+        // Priced by the numbers they parse and look up, so that aliases cannot
+        // multiply a hundred numbers' work for the price of one field.
+        "checkPortability" => {
+            let numbers = list_length(arguments.get("phoneNumbers"));
+            FieldCost {
+                own: PORTABILITY_CHECK_COST + PORTING_NUMBER_COST * numbers,
+                // One answer per number.
+                repeat: numbers,
+                repeated: FieldCost::EVERY_CHILD,
+            }
+        }
+        "createPortingOrder" => FieldCost {
+            own: PORTING_ORDER_COST
+                + PORTING_NUMBER_COST
+                    * list_length(arguments.get("input").and_then(|input| match input {
+                        Value::Object(mut fields) => fields.shift_remove("phoneNumbers"),
+                        _ => None,
+                    })),
+            ..FieldCost::PLAIN
+        },
         "login" | "register" | "refresh" | "createUser" | "resetPassword" => FieldCost {
             own: PASSWORD_COST,
             ..FieldCost::PLAIN
         },
         _ => FieldCost::PLAIN,
+    }
+}
+
+/// Items a list argument holds (a single value stands for a list of one; the
+/// validation that follows refuses anything else).
+fn list_length(value: Option<Value>) -> u64 {
+    match value {
+        Some(Value::List(items)) => items.len() as u64,
+        Some(Value::Null) | None => 0,
+        Some(_) => 1,
     }
 }
 

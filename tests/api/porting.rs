@@ -1128,3 +1128,54 @@ async fn a_change_on_one_instance_reaches_a_subscriber_on_another() {
     assert_eq!(event["order"]["id"], id.as_str());
     assert_eq!(event["order"]["status"], "SUBMITTED");
 }
+
+/// A check or an order is priced by the numbers it parses and looks up, so that
+/// aliases cannot repeat a hundred numbers' work for the price of one field.
+#[tokio::test]
+async fn porting_requests_are_priced_by_their_numbers() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let hundred: Vec<String> = (0..100).map(|_| fresh_number()).collect();
+    let cost = |response: &GqlResponse| response.body["extensions"]["cost"]["requestedQueryCost"].as_u64();
+    let check = "query($numbers: [String!]!) { checkPortability(phoneNumbers: $numbers) { portable } }";
+    // As many aliases as a request may have root fields (50).
+    let aliased: String = (0..50)
+        .map(|n| format!("c{n}: checkPortability(phoneNumbers: $numbers) {{ portable }} "))
+        .collect();
+    let create_one = "mutation($input: CreatePortingOrderInput!) { createPortingOrder(input: $input) { id } }";
+
+    let one = alice.gql(check, json!({ "numbers": [&hundred[0]] })).await;
+    let all = alice.gql(check, json!({ "numbers": hundred })).await;
+    let inline = alice
+        .gql(
+            &format!(
+                "{{ checkPortability(phoneNumbers: [\"{}\", \"{}\"]) {{ portable }} }}",
+                hundred[0], hundred[1]
+            ),
+            json!({}),
+        )
+        .await;
+    let flood = alice
+        .gql(
+            &format!("query($numbers: [String!]!) {{ {aliased} }}"),
+            json!({ "numbers": hundred }),
+        )
+        .await;
+    let order = alice
+        .gql(create_one, json!({ "input": { "phoneNumbers": &hundred[..3] } }))
+        .await;
+    let orders = alice.gql(MY_ORDERS, json!({})).await;
+
+    // 2 for the lookups, then per number 1 and what its answer selects (1).
+    assert_eq!(cost(&one), Some(2 + 1 + 1), "{}", one.body);
+    assert_eq!(cost(&all), Some(2 + 100 + 100), "{}", all.body);
+    assert_eq!(cost(&inline), Some(2 + 2 + 2), "{}", inline.body);
+    assert_eq!(all.data("checkPortability").as_array().unwrap().len(), 100);
+    // Priced at one point a field, these 50 would have parsed and looked up 5,000 numbers.
+    flood.assert_error("QUERY_TOO_COMPLEX", None);
+    assert_eq!(flood.body["errors"][0]["extensions"]["limit"], "cost");
+    assert_eq!(flood.body["errors"][0]["extensions"]["found"], 50 * 202);
+    // 10 for the transaction, 1 per number, 1 for `id`.
+    assert_eq!(cost(&order), Some(10 + 3 + 1), "{}", order.body);
+    assert_eq!(orders.data("myPortingOrders")["totalCount"], 1);
+}
