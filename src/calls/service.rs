@@ -10,7 +10,7 @@ use sea_orm::{
     Condition, DatabaseConnection, FromQueryResult, Order, PaginatorTrait, QueryOrder, QuerySelect, QueryTrait,
     TransactionTrait,
     prelude::*,
-    sea_query::{Alias, Asterisk, ExprTrait, Query, SimpleExpr, WindowStatement},
+    sea_query::{Alias, Asterisk, ExprTrait, Query, SimpleExpr, UnionType},
 };
 use uuid::Uuid;
 
@@ -286,8 +286,10 @@ impl CallService {
             .await?)
     }
 
-    /// The same page of logs for each of several numbers, in one windowed query:
-    /// `ROW_NUMBER() OVER (PARTITION BY virtual_number_id ...)` keeps `size + 1` rows each.
+    /// The same page of logs for each of several numbers: one statement per
+    /// [`NUMBERS_PER_STATEMENT`] numbers, a `UNION ALL` of each number's own
+    /// `ORDER BY ... LIMIT size + 1`, so every number reads only its page from
+    /// the `(virtual_number_id, started_at, id)` index however many calls it holds.
     pub async fn first_pages(
         &self,
         viewer: &Viewer,
@@ -295,7 +297,7 @@ impl CallService {
         filter: &CallFilter,
         request: &PageRequest<CallKey>,
     ) -> Result<HashMap<Uuid, Page<call_logs::Model>>, AppError> {
-        let mut condition = scope(viewer, filter).add(Column::VirtualNumberId.is_in(number_ids.iter().copied()));
+        let mut condition = scope(viewer, filter);
         if let Some(after) = request.after {
             condition = condition.add(older_than(after));
         }
@@ -306,31 +308,49 @@ impl CallService {
             Direction::Forward => Order::Desc,
             Direction::Backward => Order::Asc,
         };
-        let window = WindowStatement::partition_by(Column::VirtualNumberId)
-            .order_by(Column::StartedAt, order.clone())
-            .order_by(Column::Id, order.clone())
-            .to_owned();
-        let mut ranked = call_logs::Entity::find().filter(condition).into_query();
-        ranked.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("row_rank"));
-        let query = Query::select()
-            .column(Asterisk)
-            .from_subquery(ranked, Alias::new("ranked"))
-            .and_where(Expr::col(Alias::new("row_rank")).lte(request.fetch_limit()))
-            .order_by(Alias::new("virtual_number_id"), Order::Asc)
-            .order_by(Alias::new("row_rank"), Order::Asc)
-            .to_owned();
-        let statement = self.db.get_database_backend().build(&query);
-        let rows = call_logs::Model::find_by_statement(statement).all(&self.db).await?;
+        let page_of = |index: usize, number_id: Uuid| {
+            let page = call_logs::Entity::find()
+                .filter(condition.clone().add(Column::VirtualNumberId.eq(number_id)))
+                .order_by(Column::StartedAt, order.clone())
+                .order_by(Column::Id, order.clone())
+                .limit(request.fetch_limit())
+                .into_query();
+            // Wrapped, because SQLite allows no ORDER BY or LIMIT in a compound's parts.
+            Query::select()
+                .column(Asterisk)
+                .from_subquery(page, Alias::new(format!("page_{index}")))
+                .to_owned()
+        };
         let mut grouped: HashMap<Uuid, Vec<call_logs::Model>> = HashMap::new();
-        for row in rows {
-            grouped.entry(row.virtual_number_id).or_default().push(row);
+        for chunk in number_ids.chunks(NUMBERS_PER_STATEMENT) {
+            let mut parts = chunk.iter().enumerate().map(|(index, id)| page_of(index, *id));
+            let Some(mut query) = parts.next() else {
+                continue;
+            };
+            for part in parts {
+                query.union(UnionType::All, part);
+            }
+            let statement = self.db.get_database_backend().build(&query);
+            for row in call_logs::Model::find_by_statement(statement).all(&self.db).await? {
+                grouped.entry(row.virtual_number_id).or_default().push(row);
+            }
         }
         Ok(grouped
             .into_iter()
-            .map(|(id, rows)| (id, Page::from_rows(rows, request)))
+            .map(|(id, mut rows)| {
+                // A compound keeps no order across its parts; each part's own is restored here.
+                rows.sort_by_key(|row| (row.started_at, row.id));
+                if order == Order::Desc {
+                    rows.reverse();
+                }
+                (id, Page::from_rows(rows, request))
+            })
             .collect())
     }
 }
+
+/// Numbers whose pages one `UNION ALL` statement reads (SQLite allows 500 parts).
+const NUMBERS_PER_STATEMENT: usize = 100;
 
 /// Rows strictly after `key` in newest-first order: `(started_at, id) < key`.
 /// A row-value comparison, so both databases bound the index range with it

@@ -195,3 +195,70 @@ async fn the_number_of_statements_does_not_grow_with_the_rows_returned() {
         "nested query ran {nested_statements} statements"
     );
 }
+
+/// Each number's nested page (one statement for all numbers) holds exactly the
+/// page the flat list gives for that number alone, ties on `startedAt` included,
+/// forwards, backwards and after a cursor, and a number without calls is empty.
+#[tokio::test]
+async fn nested_pages_equal_each_numbers_own_page() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let mut numbers = Vec::new();
+    for i in 0..4 {
+        let own = format!("+1201555{:04}", 3000 + i);
+        numbers.push((alice.creates_number(&own).await, own));
+    }
+    // Uneven counts (0, 3, 6, 9 calls) and many calls sharing a minute.
+    for (index, (number, own)) in numbers.iter().enumerate() {
+        for i in 0..(index * 3) as i64 {
+            alice
+                .records_call(call(number, own, i % 2 == 0, "COMPLETED", "+14155550100", i / 2))
+                .await;
+        }
+    }
+    let flat = "query($filter: CallLogFilter, $first: Int, $last: Int, $after: String) {
+        callLogs(filter: $filter, first: $first, last: $last, after: $after) {
+            nodes { id } pageInfo { hasNextPage hasPreviousPage endCursor } } }";
+    let nested = "query($first: Int, $last: Int, $after: String) { myVirtualNumbers(first: 10) { nodes { id
+        callLogs(first: $first, last: $last, after: $after) { nodes { id } pageInfo { hasNextPage hasPreviousPage endCursor } } } } }";
+    let by_number = |response: &crate::helpers::GqlResponse| -> Vec<(String, Value)> {
+        response.data("myVirtualNumbers")["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|node| (node["id"].as_str().unwrap().to_owned(), node["callLogs"].clone()))
+            .collect()
+    };
+
+    let mut compared = 0;
+    for page in [json!({ "first": 4 }), json!({ "last": 4 }), json!({ "first": 100 })] {
+        let nested_pages = by_number(&alice.gql(nested, page.clone()).await);
+        assert_eq!(nested_pages.len(), 4);
+        for (number, connection) in nested_pages {
+            let mut variables = page.clone();
+            variables["filter"] = json!({ "virtualNumberId": number });
+            let own = alice.gql(flat, variables).await;
+            assert_eq!(connection, own.data("callLogs").clone(), "{page} of {number}");
+            compared += connection["nodes"].as_array().unwrap().len();
+        }
+    }
+    // After a cursor taken from the flat list of the largest number.
+    let (largest, _) = &numbers[3];
+    let first = alice
+        .gql(flat, json!({ "filter": { "virtualNumberId": largest }, "first": 4 }))
+        .await;
+    let cursor = first.data("callLogs")["pageInfo"]["endCursor"].clone();
+    let nested_after = by_number(&alice.gql(nested, json!({ "first": 4, "after": cursor })).await);
+    let own_after = alice
+        .gql(
+            flat,
+            json!({ "filter": { "virtualNumberId": largest }, "first": 4, "after": cursor }),
+        )
+        .await;
+    let (_, largest_after) = nested_after.iter().find(|(id, _)| id == largest).unwrap();
+
+    // 0, 3, 6 and 9 calls: pages of 4 hold 0, 3, 4 and 4; pages of 100 hold them all.
+    assert_eq!(compared, (3 + 4 + 4) * 2 + (3 + 6 + 9));
+    assert_eq!(largest_after, own_after.data("callLogs"));
+    assert_eq!(largest_after["nodes"].as_array().unwrap().len(), 4);
+}
