@@ -112,7 +112,7 @@ async fn execute(
             state
                 .metrics
                 .graphql_operation(operation.as_deref(), OperationOutcome::Refused, started.elapsed());
-            return refuse_as(media, StatusCode::UNAUTHORIZED, error);
+            return refuse_credential(media, error);
         }
     };
     if let Some(viewer) = &viewer {
@@ -276,6 +276,20 @@ fn is_query(request: &async_graphql::Request) -> bool {
 /// in the media type the request's `Accept` asks for.
 pub fn refuse(headers: &HeaderMap, status: StatusCode, error: AppError) -> Response {
     refuse_as(MediaType::negotiate(headers).unwrap_or(MediaType::Json), status, error)
+}
+
+/// A request whose credential could not be taken: 401 when it is not valid, but
+/// 503 with `Retry-After` when its standing could not be read (the database is
+/// unreachable or its pool exhausted), so a client keeps its tokens and retries
+/// instead of signing its user out.
+fn refuse_credential(media: MediaType, error: AppError) -> Response {
+    if matches!(error, AppError::Internal(_)) {
+        let mut http = refuse_as(media, StatusCode::SERVICE_UNAVAILABLE, error);
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return http;
+    }
+    refuse_as(media, StatusCode::UNAUTHORIZED, error)
 }
 
 fn refuse_as(media: MediaType, status: StatusCode, error: AppError) -> Response {

@@ -297,15 +297,25 @@ impl Connection {
     /// Whether the viewer of this connection still stands (token unexpired, user
     /// active, session live; or API key live and its owner active), checked every few seconds.
     async fn still_authorised(&self) -> bool {
-        match &self.acknowledged {
+        let standing = match &self.acknowledged {
             Some(Some((_, Credential::Token(claims)))) => {
-                claims.expires_at > chrono::Utc::now().timestamp()
-                    && self.state.services.authority.viewer(claims).await.is_ok()
+                if claims.expires_at <= chrono::Utc::now().timestamp() {
+                    return false;
+                }
+                self.state.services.authority.viewer(claims).await
             }
-            Some(Some((_, Credential::ApiKey(digest)))) => {
-                self.state.services.authority.key_viewer(*digest).await.is_ok()
+            Some(Some((_, Credential::ApiKey(digest)))) => self.state.services.authority.key_viewer(*digest).await,
+            _ => return true,
+        };
+        match standing {
+            Ok(_) => true,
+            // The database could not say (it is down or busy): the feed goes on and
+            // the next check asks again, rather than cutting every subscriber off.
+            Err(AppError::Internal(cause)) => {
+                tracing::warn!(error = ?cause, "could not check a WebSocket client's standing; will retry");
+                true
             }
-            _ => true,
+            Err(_) => false,
         }
     }
 
@@ -318,10 +328,14 @@ impl Connection {
                 if self.acknowledged.is_some() {
                     return Err((4429, "Too many initialisation requests"));
                 }
-                let viewer = self
-                    .authenticate(payload.as_ref())
-                    .await
-                    .map_err(|_| (4403, "Forbidden"))?;
+                let viewer = self.authenticate(payload.as_ref()).await.map_err(|error| match error {
+                    // Not the client's fault: 1011 lets graphql-ws retry, where 4403 would end it.
+                    AppError::Internal(cause) => {
+                        tracing::error!(error = ?cause, "reading a WebSocket client's credential");
+                        (1011, "Internal error")
+                    }
+                    _ => (4403, "Forbidden"),
+                })?;
                 if let Some((viewer, _)) = viewer
                     && !self.state.sockets.join(viewer.user_id)
                 {

@@ -225,3 +225,50 @@ async fn a_hash_made_with_weaker_parameters_is_replaced_at_sign_in() {
     assert!(stored.contains("m=19456,t=2,p=1"), "{stored}");
     assert_ne!(stored, weak);
 }
+
+/// A valid credential whose standing cannot be read (the database is gone) is
+/// not an invalid one: 503 with `Retry-After` over HTTP and 1011 on a socket,
+/// so clients keep their tokens and retry instead of signing their user out.
+#[tokio::test]
+async fn a_credential_the_database_cannot_check_is_unavailable_not_unauthenticated() {
+    let (app, pool) = TestApp::spawn_keeping_pool().await;
+    app.signed_up("alice").await;
+    // Fresh sessions, never looked up, so no cached answer stands in for the database.
+    let over_http = app.logged_in("alice").await;
+    let over_socket = app.logged_in("alice").await;
+    let bad_token = "Bearer not-a-token";
+
+    // Closing waits for every connection to come back, and a feed's LISTEN
+    // connection never does: the pool refuses new work as soon as closing starts.
+    tokio::spawn(pool.close());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let response = app
+        .client()
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&over_http.access_token)
+        .json(&json!({ "query": ME }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let retry_after = response.headers().get("retry-after").cloned();
+    let authenticate = response.headers().get("www-authenticate").cloned();
+    let body: Value = response.json().await.unwrap();
+    let forged = app.gql_with_authorization(bad_token, ME).await;
+    let mut socket = crate::helpers::WsClient::connect(&app).await;
+    socket
+        .send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", over_socket.access_token) } }))
+        .await;
+    let closed = socket.arrival(Duration::from_secs(10)).await;
+
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(retry_after.unwrap(), "1");
+    assert!(authenticate.is_none());
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    assert_eq!(forged.status, 401, "{}", forged.body);
+    assert_eq!(closed, crate::helpers::Arrival::Closed(1011));
+}

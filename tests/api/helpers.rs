@@ -61,6 +61,9 @@ pub fn test_config(database_url: &str) -> Config {
     config.jwt_secret = Some(TEST_SECRET.to_owned());
     config.default_region = None;
     config.allow_signup = true;
+    // Hundreds of tests sign up in parallel in this one process; the default
+    // (half the cores) would make them queue behind each other's hashes.
+    config.hashing_threads = 4;
     config
 }
 
@@ -103,6 +106,16 @@ impl TestApp {
         )
         .await;
         (app, statements)
+    }
+
+    /// Spawns and hands back the server's own pool, so a test can take the
+    /// database away from it (`close` it) while the server runs.
+    pub async fn spawn_keeping_pool() -> (TestApp, DatabaseConnection) {
+        let kept = Arc::new(std::sync::Mutex::new(None));
+        let keep = kept.clone();
+        let app = Self::spawn_on(|_| {}, move |db| *keep.lock().unwrap() = Some(db.clone())).await;
+        let pool = kept.lock().unwrap().take().expect("the server's pool");
+        (app, pool)
     }
 
     /// A second instance on this app's database, as behind a load balancer.
