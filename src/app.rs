@@ -54,6 +54,7 @@ impl App {
 
     /// Like `build`, over a connection the caller opened (and perhaps instrumented).
     pub async fn build_on(config: &Config, db: DatabaseConnection) -> anyhow::Result<App> {
+        crate::auth::passwords::configure(config.hashing_threads);
         db::migrate(&db).await?;
         let (events, call_tasks) = CallEvents::start(db.clone())
             .await

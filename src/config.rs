@@ -200,6 +200,11 @@ pub struct Config {
     #[arg(long, env = "SHUTDOWN_GRACE", global = true, default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
 
+    /// Threads that hash passwords (0: half the cores, at least one). Sign-ins
+    /// beyond them queue, so the rest of the API keeps the other cores.
+    #[arg(long, env = "HASHING_THREADS", global = true, default_value_t = 0)]
+    pub hashing_threads: usize,
+
     /// Serve `/metrics` on this address instead of beside the API (e.g. `127.0.0.1:9100`).
     #[arg(long, env = "METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
@@ -246,6 +251,7 @@ impl fmt::Debug for Config {
             trusted_documents,
             trusted_documents_only,
             shutdown_grace,
+            hashing_threads,
             metrics_listen,
             porting_countries,
             porting_min_business_days,
@@ -297,6 +303,7 @@ impl fmt::Debug for Config {
             .field("trusted_documents", trusted_documents)
             .field("trusted_documents_only", trusted_documents_only)
             .field("shutdown_grace", shutdown_grace)
+            .field("hashing_threads", hashing_threads)
             .field("metrics_listen", metrics_listen)
             .field("porting_countries", porting_countries)
             .field("porting_min_business_days", porting_min_business_days)

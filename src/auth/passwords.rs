@@ -1,5 +1,5 @@
 //! argon2id password hashing with OWASP's parameters (19 MiB, 2 passes, 1 lane),
-//! run on the blocking pool so it never stalls the runtime. A hash made with other
+//! run on threads of its own so it never stalls the runtime. A hash made with other
 //! parameters still verifies, and `needs_rehash` says to replace it.
 
 use std::sync::OnceLock;
@@ -9,15 +9,73 @@ use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::{SaltString, rand_core::OsRng},
 };
-use tokio::sync::Semaphore;
+use std::sync::{Mutex, mpsc};
 
 use crate::error::AppError;
 
-/// At most this many hashes run at once (each takes ~19 MiB and a core for tens of
-/// milliseconds): a flood of sign-ins queues instead of exhausting memory and CPU.
-fn hashing_slots() -> &'static Semaphore {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    SLOTS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get() * 2)))
+type Job = Box<dyn FnOnce() + Send>;
+
+static THREADS: OnceLock<usize> = OnceLock::new();
+
+/// Sets how many threads hash passwords (`HASHING_THREADS`; 0: half the cores,
+/// at least one). Takes effect only before the first hash; later calls change nothing.
+pub fn configure(threads: usize) {
+    let _ = THREADS.set(threads);
+}
+
+/// The threads that hash: a few of their own, fed in arrival order, so a flood of
+/// sign-ins queues instead of taking every core and ~19 MiB per hash in flight
+/// (on the blocking pool each new thread's allocator arena kept its 19 MiB), and
+/// the rest of the API keeps a core.
+fn hashing_queue() -> &'static mpsc::Sender<Job> {
+    static QUEUE: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let threads = match THREADS.get().copied().unwrap_or(0) {
+            0 => std::thread::available_parallelism()
+                .map_or(1, |cores| cores.get() / 2)
+                .max(1),
+            threads => threads,
+        };
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = std::sync::Arc::new(Mutex::new(receiver));
+        for index in 0..threads {
+            let receiver = receiver.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-hashing-{index}"))
+                .spawn(move || {
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(jobs) => jobs.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        job();
+                    }
+                });
+            if let Err(error) = spawned {
+                tracing::error!(%error, "could not start a password-hashing thread");
+            }
+        }
+        sender
+    })
+}
+
+/// Runs `work` on a hashing thread, skipped if the caller has gone by its turn.
+async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        if reply.is_closed() {
+            return;
+        }
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        if let Ok(done) = done {
+            let _ = reply.send(done);
+        }
+    });
+    hashing_queue()
+        .send(job)
+        .map_err(|_| anyhow::anyhow!("the password-hashing threads have stopped"))?;
+    Ok(answer.await.context("a password-hashing job failed")?)
 }
 
 /// OWASP's password storage cheat sheet: argon2id, m = 19 MiB, t = 2, p = 1.
@@ -46,24 +104,21 @@ pub fn needs_rehash(stored: &str) -> bool {
 
 /// Hashes a password with argon2id and a fresh random salt (PHC string format).
 pub async fn hash(password: String) -> Result<String, AppError> {
-    let _slot = hashing_slots().acquire().await.context("waiting for a hashing slot")?;
-    let hashed = tokio::task::spawn_blocking(move || {
+    let hashed = on_hashing_thread(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .map_err(|error| anyhow::anyhow!("hashing a password: {error}"))
     })
-    .await
-    .context("joining the password-hashing task")??;
+    .await??;
     Ok(hashed)
 }
 
 /// Checks a password against a stored hash. With no stored hash (unknown user) it
 /// still does the same work against a dummy hash, so timing does not reveal usernames.
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
-    let _slot = hashing_slots().acquire().await.context("waiting for a hashing slot")?;
-    let matched = tokio::task::spawn_blocking(move || {
+    let matched = on_hashing_thread(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
         let Ok(parsed) = PasswordHash::new(&stored) else {
@@ -73,8 +128,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
         let matched = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
         matched && known
     })
-    .await
-    .context("joining the password-verification task")?;
+    .await?;
     Ok(matched)
 }
 
