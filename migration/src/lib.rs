@@ -19,6 +19,7 @@ mod m20261126_000012_create_audit_events;
 mod m20261126_000013_create_porting;
 mod m20261126_000014_create_call_log_exports;
 mod m20261126_000020_create_call_rollups;
+mod m20261126_000021_rollup_totals;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_create_porting::Migration),
             Box::new(m20261126_000014_create_call_log_exports::Migration),
             Box::new(m20261126_000020_create_call_rollups::Migration),
+            Box::new(m20261126_000021_rollup_totals::Migration),
         ]
     }
 }

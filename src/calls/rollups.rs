@@ -33,7 +33,7 @@ use crate::{
     auth::Viewer,
     entity::{
         call_logs::{self, CallDirection, CallStatus, CounterpartKind},
-        call_rollups::{BUCKET_SECONDS, NUMBER_TABLE, OWNER_TABLE, count_column, duration_column},
+        call_rollups::{BUCKET_SECONDS, NUMBER_TABLE, OWNER_TABLE, TOTAL_COLUMNS, count_column, duration_column},
         sequences,
     },
     error::AppError,
@@ -303,6 +303,10 @@ fn figures(filter: &CallFilter) -> [(&'static str, SimpleExpr); 6] {
 }
 
 fn figures_in(table: Alias, filter: &CallFilter) -> [(&'static str, SimpleExpr); 6] {
+    if filter.direction.is_none() && filter.status.is_none() && filter.counterpart_kind.is_none() {
+        // Every call counts: the generated totals hold each figure in one column.
+        return TOTAL_COLUMNS.map(|(figure, column)| (figure, sum_of(&table, vec![column.to_owned()])));
+    }
     let counts = |also: &dyn Fn(CallDirection, CallStatus) -> bool| -> Vec<String> {
         count_columns()
             .into_iter()

@@ -18,6 +18,17 @@ pub const OWNER_TABLE: &str = "call_rollups";
 /// Per number: `(virtual_number_id, bucket_start)`, with `owner_id`.
 pub const NUMBER_TABLE: &str = "call_number_rollups";
 
+/// Each figure of `callStats` and the generated column holding it for every
+/// call of the row (the sum of its fine columns; migration 000021).
+pub const TOTAL_COLUMNS: [(&str, &str); 6] = [
+    ("total_calls", "t_calls"),
+    ("inbound_calls", "t_inbound"),
+    ("outbound_calls", "t_outbound"),
+    ("completed_calls", "t_completed"),
+    ("missed_calls", "t_missed"),
+    ("total_duration_seconds", "t_duration"),
+];
+
 /// The column counting calls of one direction, status and counterpart kind.
 pub fn count_column(direction: CallDirection, status: CallStatus, kind: CounterpartKind) -> String {
     format!("n_{}_{}_{}", direction.to_value(), status.to_value(), kind.to_value())
