@@ -40,9 +40,8 @@ use crate::{
     schema::{self, AppSchema, Services},
 };
 
-/// What handlers share.
-#[derive(Clone)]
-pub struct HttpState {
+/// What handlers share (through [`HttpState`]).
+pub struct Shared {
     pub schema: AppSchema,
     pub services: Services,
     pub keys: TokenKeys,
@@ -61,11 +60,26 @@ pub struct HttpState {
     pub shutting_down: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
+/// What every handler shares, behind one `Arc`: axum clones the state for
+/// every extractor and middleware of every request, and a field-by-field
+/// clone (the services, the token keys and their validation rules) showed
+/// in the profile as allocations on every request.
+#[derive(Clone)]
+pub struct HttpState(Arc<Shared>);
+
+impl std::ops::Deref for HttpState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl HttpState {
     pub fn new(services: Services, db: DatabaseConnection, config: &Config) -> anyhow::Result<Self> {
         let options = schema_options(config);
         let throttle = Arc::new(Throttle::new(options.throttle));
-        Ok(HttpState {
+        Ok(HttpState(Arc::new(Shared {
             schema: schema::build(services.clone(), &options, throttle.clone()),
             throttle,
             trusted_proxies: config.trusted_proxies.clone().into(),
@@ -85,7 +99,7 @@ impl HttpState {
                 config.trusted_documents_only,
             )?),
             shutting_down: Arc::new(tokio::sync::watch::Sender::new(false)),
-        })
+        })))
     }
 }
 
