@@ -33,7 +33,9 @@ use crate::{
     auth::Viewer,
     entity::{
         call_logs::{self, CallDirection, CallStatus, CounterpartKind},
-        call_rollups::{BUCKET_SECONDS, NUMBER_TABLE, OWNER_TABLE, TOTAL_COLUMNS, count_column, duration_column},
+        call_rollups::{
+            BUCKET_SECONDS, NUMBER_TABLE, OWNER_TABLE, TOTAL_COLUMNS, TOTALS_TABLE, count_column, duration_column,
+        },
         sequences,
     },
     error::AppError,
@@ -117,6 +119,29 @@ pub async fn add(transaction: &impl ConnectionTrait, log: &call_logs::Model) -> 
             .to_owned();
         transaction.execute(&statement).await?;
     }
+    let totals = Alias::new(TOTALS_TABLE);
+    let statement = Query::insert()
+        .into_table(totals.clone())
+        .columns([
+            Alias::new("virtual_number_id"),
+            Alias::new("owner_id"),
+            Alias::new("calls"),
+        ])
+        .values_panic([
+            Expr::val(log.virtual_number_id),
+            Expr::val(log.owner_id),
+            Expr::val(1i64),
+        ])
+        .on_conflict(
+            OnConflict::column(Alias::new("virtual_number_id"))
+                .value(
+                    Alias::new("calls"),
+                    Expr::col((totals.clone(), Alias::new("calls"))).add(Expr::cust("excluded.calls")),
+                )
+                .to_owned(),
+        )
+        .to_owned();
+    transaction.execute(&statement).await?;
     Ok(())
 }
 
@@ -155,6 +180,11 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, AppError> {
     for statement in [
         format!("DELETE FROM {OWNER_TABLE}"),
         format!("DELETE FROM {NUMBER_TABLE}"),
+        format!("DELETE FROM {TOTALS_TABLE}"),
+        format!(
+            "INSERT INTO {TOTALS_TABLE} (virtual_number_id, owner_id, calls) \
+             SELECT virtual_number_id, owner_id, COUNT(*) FROM call_logs GROUP BY virtual_number_id, owner_id"
+        ),
         format!(
             "INSERT INTO {OWNER_TABLE} (owner_id, bucket_start, {names}) SELECT owner_id, {bucket}, {sums} \
              FROM call_logs GROUP BY owner_id, {bucket}"
@@ -169,7 +199,7 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, AppError> {
     }
     transaction.commit().await?;
     if backend == DbBackend::Postgres {
-        db.execute_unprepared(&format!("ANALYZE {OWNER_TABLE}, {NUMBER_TABLE}"))
+        db.execute_unprepared(&format!("ANALYZE {OWNER_TABLE}, {NUMBER_TABLE}, {TOTALS_TABLE}"))
             .await?;
     }
     Ok(rows)
@@ -575,6 +605,9 @@ impl CallService {
         if !self.rollups_serve(filter) || !split.slivers.is_empty() {
             return Ok(None);
         }
+        if every_call(filter) {
+            return self.lifetime_counts(viewer, number_ids).await.map(Some);
+        }
         let table = Alias::new(NUMBER_TABLE);
         let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
         let mut query = Query::select();
@@ -596,6 +629,84 @@ impl CallService {
                 .collect(),
         ))
     }
+}
+
+/// Whether a filter keeps every call (no range, no other condition but the number).
+fn every_call(filter: &CallFilter) -> bool {
+    let CallFilter {
+        virtual_number_id: _,
+        direction,
+        status,
+        started_after,
+        started_before,
+        counterpart_number,
+        counterpart_kind,
+    } = filter;
+    direction.is_none()
+        && status.is_none()
+        && started_after.is_none()
+        && started_before.is_none()
+        && counterpart_number.is_none()
+        && counterpart_kind.is_none()
+}
+
+impl CallService {
+    /// Every call of each of `number_ids` the viewer may read, one row a number.
+    async fn lifetime_counts(
+        &self,
+        viewer: &Viewer,
+        number_ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, u64>, AppError> {
+        let table = Alias::new(TOTALS_TABLE);
+        let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
+        let mut condition =
+            sea_orm::Condition::all().add(column("virtual_number_id").is_in(number_ids.iter().copied()));
+        if !viewer.is_staff {
+            condition = condition.add(column("owner_id").eq(viewer.user_id));
+        }
+        let mut query = Query::select();
+        query
+            .from(table.clone())
+            .expr_as(column("virtual_number_id"), Alias::new("number_id"))
+            .expr_as(column("calls"), Alias::new("total_calls"))
+            .cond_where(condition);
+        let statement = self.db.get_database_backend().build(&query);
+        let rows = NumberCount::find_by_statement(statement).all(&self.db).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.number_id, u64::try_from(row.total_calls).unwrap_or(0)))
+            .collect())
+    }
+
+    /// How many calls a list holds when its filter keeps every call (of one
+    /// number, or of all the viewer's); `None` for any other filter.
+    pub(super) async fn lifetime_count(&self, viewer: &Viewer, filter: &CallFilter) -> Result<Option<u64>, AppError> {
+        if !self.rollups || !every_call(filter) {
+            return Ok(None);
+        }
+        let table = Alias::new(TOTALS_TABLE);
+        let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
+        let mut condition = sea_orm::Condition::all();
+        if !viewer.is_staff {
+            condition = condition.add(column("owner_id").eq(viewer.user_id));
+        }
+        if let Some(number_id) = filter.virtual_number_id {
+            condition = condition.add(column("virtual_number_id").eq(number_id));
+        }
+        let mut query = Query::select();
+        query
+            .from(table.clone())
+            .expr_as(sum_of(&table, vec!["calls".to_owned()]), Alias::new("calls"))
+            .cond_where(condition);
+        let statement = self.db.get_database_backend().build(&query);
+        let calls = Lifetime::find_by_statement(statement).one(&self.db).await?;
+        Ok(Some(calls.map_or(0, |row| u64::try_from(row.calls).unwrap_or(0))))
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Lifetime {
+    calls: i64,
 }
 
 #[derive(Debug, FromQueryResult)]

@@ -18,6 +18,10 @@ pub const OWNER_TABLE: &str = "call_rollups";
 /// Per number: `(virtual_number_id, bucket_start)`, with `owner_id`.
 pub const NUMBER_TABLE: &str = "call_number_rollups";
 
+/// Per number, every call it ever had: `(virtual_number_id)`, with `owner_id`
+/// and `calls` (migration 000022).
+pub const TOTALS_TABLE: &str = "call_number_totals";
+
 /// Each figure of `callStats` and the generated column holding it for every
 /// call of the row (the sum of its fine columns; migration 000021).
 pub const TOTAL_COLUMNS: [(&str, &str); 6] = [
