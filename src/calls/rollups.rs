@@ -659,11 +659,9 @@ impl CallService {
     ) -> Result<std::collections::HashMap<Uuid, u64>, AppError> {
         let table = Alias::new(TOTALS_TABLE);
         let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
-        let mut condition =
-            sea_orm::Condition::all().add(column("virtual_number_id").is_in(number_ids.iter().copied()));
-        if !viewer.is_staff {
-            condition = condition.add(column("owner_id").eq(viewer.user_id));
-        }
+        let every = CallFilter::default();
+        let condition = scope_in(table.clone(), viewer, &every, &Split::of(&every))
+            .add(column("virtual_number_id").is_in(number_ids.iter().copied()));
         let mut query = Query::select();
         query
             .from(table.clone())
@@ -685,19 +683,11 @@ impl CallService {
             return Ok(None);
         }
         let table = Alias::new(TOTALS_TABLE);
-        let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
-        let mut condition = sea_orm::Condition::all();
-        if !viewer.is_staff {
-            condition = condition.add(column("owner_id").eq(viewer.user_id));
-        }
-        if let Some(number_id) = filter.virtual_number_id {
-            condition = condition.add(column("virtual_number_id").eq(number_id));
-        }
         let mut query = Query::select();
         query
             .from(table.clone())
             .expr_as(sum_of(&table, vec!["calls".to_owned()]), Alias::new("calls"))
-            .cond_where(condition);
+            .cond_where(scope_in(table.clone(), viewer, filter, &Split::of(filter)));
         let statement = self.db.get_database_backend().build(&query);
         let calls = Lifetime::find_by_statement(statement).one(&self.db).await?;
         Ok(Some(calls.map_or(0, |row| u64::try_from(row.calls).unwrap_or(0))))
