@@ -68,6 +68,35 @@ impl<K> PageRequest<K> {
     }
 }
 
+/// One page of `query`'s rows in ascending order of the single key `column`
+/// (an id, a sequence number), bounded by the request's cursors.
+pub async fn by_key<E, C, K>(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<E>,
+    column: C,
+    request: &PageRequest<K>,
+) -> Result<Page<E::Model>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ColumnTrait,
+    K: Clone + Into<sea_orm::Value>,
+{
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+    let mut query = query;
+    if let Some(after) = &request.after {
+        query = query.filter(column.gt(after.clone()));
+    }
+    if let Some(before) = &request.before {
+        query = query.filter(column.lt(before.clone()));
+    }
+    query = match request.direction {
+        Direction::Forward => query.order_by_asc(column),
+        Direction::Backward => query.order_by_desc(column),
+    };
+    let rows = query.limit(request.fetch_limit()).all(db).await?;
+    Ok(Page::from_rows(rows, request))
+}
+
 impl<K: CursorKey> PageRequest<K> {
     /// Reads Relay's `first`/`after`/`last`/`before`, refusing what makes no sense.
     pub fn from_relay(

@@ -4,7 +4,7 @@
 //! `Staff` (see `audit`) may call any of it.
 
 use sea_orm::{
-    Condition, DatabaseConnection, PaginatorTrait, QueryOrder, QuerySelect, TransactionTrait,
+    Condition, DatabaseConnection, PaginatorTrait, TransactionTrait,
     prelude::*,
     sea_query::{ExprTrait, Func, LikeExpr},
 };
@@ -26,7 +26,7 @@ use crate::{
     },
     error::{AppError, Context as _},
     numbers::E164,
-    paging::{Direction, Page, PageRequest},
+    paging::{self, Page, PageRequest},
 };
 
 /// The one answer for a user id that names nobody.
@@ -93,24 +93,11 @@ impl AdminService {
         filter: &UserFilter,
         request: &PageRequest<Uuid>,
     ) -> Result<Page<users::Model>, AppError> {
-        let mut query = users::Entity::find().filter(condition(filter));
-        if let Some(after) = request.after {
-            query = query.filter(Column::Id.gt(after));
-        }
-        if let Some(before) = request.before {
-            query = query.filter(Column::Id.lt(before));
-        }
+        let query = users::Entity::find().filter(condition(filter));
         // UUIDv7 ids grow with creation time, so id order is creation order.
-        query = match request.direction {
-            Direction::Forward => query.order_by_asc(Column::Id),
-            Direction::Backward => query.order_by_desc(Column::Id),
-        };
-        let rows = query
-            .limit(request.fetch_limit())
-            .all(&self.db)
+        let page = paging::by_key(&self.db, query, Column::Id, request)
             .await
             .context("reading a page of users")?;
-        let page = Page::from_rows(rows, request);
         let details = json!({
             "filter": {
                 "search": filter.search.as_ref().map(|search| search.0.clone()),

@@ -385,37 +385,11 @@ struct RollupRange {
 }
 
 #[derive(Debug, FromQueryResult)]
-struct RollupFigures {
-    total_calls: i64,
-    inbound_calls: i64,
-    outbound_calls: i64,
-    completed_calls: i64,
-    missed_calls: i64,
-    total_duration_seconds: i64,
-}
-
-impl From<RollupFigures> for Figures {
-    fn from(row: RollupFigures) -> Self {
-        Figures {
-            total_calls: row.total_calls,
-            inbound_calls: row.inbound_calls,
-            outbound_calls: row.outbound_calls,
-            completed_calls: row.completed_calls,
-            missed_calls: row.missed_calls,
-            total_duration_seconds: row.total_duration_seconds,
-        }
-    }
-}
-
-#[derive(Debug, FromQueryResult)]
 struct RollupBucket {
+    /// Unix seconds.
     period_start: i64,
-    total_calls: i64,
-    inbound_calls: i64,
-    outbound_calls: i64,
-    completed_calls: i64,
-    missed_calls: i64,
-    total_duration_seconds: i64,
+    #[sea_orm(nested)]
+    figures: Figures,
 }
 
 fn overflow() -> AppError {
@@ -444,10 +418,9 @@ impl CallService {
             query.expr_as(expression, Alias::new(alias));
         }
         let statement = self.db.get_database_backend().build(&query);
-        let mut figures: Figures = RollupFigures::find_by_statement(statement)
+        let mut figures = Figures::find_by_statement(statement)
             .one(&self.db)
             .await?
-            .map(Figures::from)
             .unwrap_or_default();
         for sliver in &split.slivers {
             let part = self.raw_totals(viewer, &Split::filter_for(filter, *sliver)).await?;
@@ -514,19 +487,7 @@ impl CallService {
         let rows = RollupBucket::find_by_statement(statement).all(&self.db).await?;
         let mut buckets: BTreeMap<DateTime<Utc>, Figures> = rows
             .into_iter()
-            .map(|row| {
-                (
-                    instant(row.period_start),
-                    Figures {
-                        total_calls: row.total_calls,
-                        inbound_calls: row.inbound_calls,
-                        outbound_calls: row.outbound_calls,
-                        completed_calls: row.completed_calls,
-                        missed_calls: row.missed_calls,
-                        total_duration_seconds: row.total_duration_seconds,
-                    },
-                )
-            })
+            .map(|row| (instant(row.period_start), row.figures))
             .collect();
         for sliver in &split.slivers {
             for part in self

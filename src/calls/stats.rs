@@ -56,22 +56,12 @@ impl Figures {
     }
 }
 
-/// One period's figures.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One period's figures (a row of the bucket queries: `period_start` and the figures' columns).
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct Bucket {
     pub period_start: DateTime<Utc>,
+    #[sea_orm(nested)]
     pub figures: Figures,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct BucketRow {
-    period_start: DateTime<Utc>,
-    total_calls: i64,
-    inbound_calls: i64,
-    outbound_calls: i64,
-    completed_calls: i64,
-    missed_calls: i64,
-    total_duration_seconds: i64,
 }
 
 /// Reads an IANA zone name (`America/New_York`); unknown names are `BAD_USER_INPUT`.
@@ -213,8 +203,7 @@ impl CallService {
             query.expr_as(expression, Alias::new(alias));
         }
         let statement = self.db.get_database_backend().build(&query);
-        let rows = BucketRow::find_by_statement(statement).all(&self.db).await?;
-        Ok(rows.into_iter().map(Bucket::from).collect())
+        Ok(Bucket::find_by_statement(statement).all(&self.db).await?)
     }
 
     /// The first and last start times among the filtered logs.
@@ -236,22 +225,6 @@ impl CallService {
             Some((Some(first), Some(last))) => Some((first, last)),
             _ => None,
         })
-    }
-}
-
-impl From<BucketRow> for Bucket {
-    fn from(row: BucketRow) -> Self {
-        Bucket {
-            period_start: row.period_start,
-            figures: Figures {
-                total_calls: row.total_calls,
-                inbound_calls: row.inbound_calls,
-                outbound_calls: row.outbound_calls,
-                completed_calls: row.completed_calls,
-                missed_calls: row.missed_calls,
-                total_duration_seconds: row.total_duration_seconds,
-            },
-        }
     }
 }
 

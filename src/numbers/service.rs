@@ -2,8 +2,7 @@
 //! number (a database constraint), and keyset-paged listing.
 
 use sea_orm::{
-    ActiveValue::Set, Condition, DatabaseConnection, PaginatorTrait, QueryOrder, QuerySelect, TransactionTrait,
-    prelude::*, sea_query::LikeExpr,
+    ActiveValue::Set, Condition, DatabaseConnection, PaginatorTrait, TransactionTrait, prelude::*, sea_query::LikeExpr,
 };
 use uuid::Uuid;
 
@@ -15,7 +14,7 @@ use crate::{
         virtual_numbers::{self, Column},
     },
     error::{AppError, OnConflict},
-    paging::{Direction, Page, PageRequest},
+    paging::{self, Page, PageRequest},
 };
 
 /// A number to take, already validated. `owner_id` is for staff acting for someone.
@@ -165,20 +164,9 @@ impl NumberService {
         if !viewer.may_act_for(owner_id) {
             return Ok(Page::empty());
         }
-        let mut query = virtual_numbers::Entity::find().filter(Self::condition(owner_id, filter));
-        if let Some(after) = request.after {
-            query = query.filter(Column::Id.gt(after));
-        }
-        if let Some(before) = request.before {
-            query = query.filter(Column::Id.lt(before));
-        }
+        let query = virtual_numbers::Entity::find().filter(Self::condition(owner_id, filter));
         // UUIDv7 ids grow with creation time, so id order is creation order.
-        query = match request.direction {
-            Direction::Forward => query.order_by_asc(Column::Id),
-            Direction::Backward => query.order_by_desc(Column::Id),
-        };
-        let rows = query.limit(request.fetch_limit()).all(&self.db).await?;
-        Ok(Page::from_rows(rows, request))
+        Ok(paging::by_key(&self.db, query, Column::Id, request).await?)
     }
 
     /// How many numbers the same list holds in all, without paging.

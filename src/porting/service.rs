@@ -38,7 +38,7 @@ use crate::{
     error::{AppError, violates},
     feed::Reader,
     numbers::{E164, PhoneNumberType},
-    paging::{Direction, Page, PageRequest},
+    paging::{self, Page, PageRequest},
 };
 
 /// The one answer for an order that is missing or someone else's.
@@ -486,19 +486,8 @@ impl PortingService {
         let Some(condition) = Self::condition(viewer, filter) else {
             return Ok(Page::empty());
         };
-        let mut query = porting_orders::Entity::find().filter(condition);
-        if let Some(after) = request.after {
-            query = query.filter(Column::Id.gt(after));
-        }
-        if let Some(before) = request.before {
-            query = query.filter(Column::Id.lt(before));
-        }
-        query = match request.direction {
-            Direction::Forward => query.order_by_asc(Column::Id),
-            Direction::Backward => query.order_by_desc(Column::Id),
-        };
-        let rows = query.limit(request.fetch_limit()).all(&self.db).await?;
-        Ok(Page::from_rows(rows, request))
+        let query = porting_orders::Entity::find().filter(condition);
+        Ok(paging::by_key(&self.db, query, Column::Id, request).await?)
     }
 
     /// How many orders the same list holds in all.
@@ -557,19 +546,8 @@ impl PortingService {
         request: &PageRequest<i64>,
     ) -> Result<Page<porting_events::Model>, AppError> {
         use porting_events::Column as Event;
-        let mut query = porting_events::Entity::find().filter(Event::OrderId.eq(order_id));
-        if let Some(after) = request.after {
-            query = query.filter(Event::Seq.gt(after));
-        }
-        if let Some(before) = request.before {
-            query = query.filter(Event::Seq.lt(before));
-        }
-        query = match request.direction {
-            Direction::Forward => query.order_by_asc(Event::Seq),
-            Direction::Backward => query.order_by_desc(Event::Seq),
-        };
-        let rows = query.limit(request.fetch_limit()).all(&self.db).await?;
-        Ok(Page::from_rows(rows, request))
+        let query = porting_events::Entity::find().filter(Event::OrderId.eq(order_id));
+        Ok(paging::by_key(&self.db, query, Event::Seq, request).await?)
     }
 
     /// How many events an order's timeline holds.
