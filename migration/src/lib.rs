@@ -21,6 +21,7 @@ mod m20261126_000014_create_call_log_exports;
 mod m20261126_000020_create_call_rollups;
 mod m20261126_000021_rollup_totals;
 mod m20261126_000022_call_number_totals;
+mod m20261126_000023_rollup_totals_first;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000020_create_call_rollups::Migration),
             Box::new(m20261126_000021_rollup_totals::Migration),
             Box::new(m20261126_000022_call_number_totals::Migration),
+            Box::new(m20261126_000023_rollup_totals_first::Migration),
         ]
     }
 }

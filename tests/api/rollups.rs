@@ -4,7 +4,9 @@
 //! questions about random calls, must answer exactly alike.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use migration::{Migrator, MigratorTrait};
 use rand::{Rng, SeedableRng, rngs::StdRng};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser};
@@ -241,4 +243,97 @@ async fn rebuilding_the_rollups_gives_the_same_answers() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("rebuilt"));
     assert_eq!(before.data("callStats"), after.data("callStats"));
     assert_eq!(after.data("callStats")["totalCalls"], 60);
+}
+
+/// The rollup tables' columns in order, each with whether it is a stored
+/// generated column (`Some(true)`), a virtual one (`Some(false)`) or a plain one.
+async fn rollup_columns(db: &DatabaseConnection, table: &str) -> Vec<(String, Option<bool>)> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT column_name AS name, CASE WHEN is_generated = 'ALWAYS' THEN 3 ELSE 0 END AS hidden \
+             FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position"
+        ),
+        _ => format!("SELECT name, hidden FROM pragma_table_xinfo('{table}') ORDER BY cid"),
+    };
+    db.query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            let name: String = row.try_get("", "name").unwrap();
+            let hidden: i32 = row.try_get("", "hidden").unwrap();
+            (name, if hidden == 0 { None } else { Some(hidden == 3) })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_rollups_keep_their_figures_through_their_last_migration_undone_and_redone() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let numbers = vec![(alice.creates_number("+12015550123").await, "+12015550123".to_owned())];
+    let mut rng = StdRng::seed_from_u64(11);
+    record_random_calls(&mut rng, &alice, &numbers, 40).await;
+    let questions = [
+        json!({ "groupBy": "DAY", "timeZone": "America/St_Johns" }),
+        json!({ "filter": { "virtualNumberId": numbers[0].0 }, "groupBy": "WEEK", "timeZone": "Asia/Kathmandu" }),
+    ];
+    let mut before = Vec::new();
+    for question in &questions {
+        before.push(alice.gql(STATS, question.clone()).await.data("callStats").clone());
+    }
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let stored_first = rollup_columns(&db, "call_rollups").await;
+
+    Migrator::down(&db, Some(1)).await.unwrap();
+    let undone = rollup_columns(&db, "call_number_rollups").await;
+    let mut while_undone = Vec::new();
+    for question in &questions {
+        while_undone.push(alice.gql(STATS, question.clone()).await.data("callStats").clone());
+    }
+    Migrator::up(&db, None).await.unwrap();
+    let redone = rollup_columns(&db, "call_number_rollups").await;
+    let mut after = Vec::new();
+    for question in &questions {
+        after.push(alice.gql(STATS, question.clone()).await.data("callStats").clone());
+    }
+
+    // Keys first, then the six totals, stored, then the fine columns.
+    let names: Vec<&str> = stored_first.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names[..8],
+        [
+            "owner_id",
+            "bucket_start",
+            "t_calls",
+            "t_inbound",
+            "t_outbound",
+            "t_completed",
+            "t_missed",
+            "t_duration"
+        ]
+    );
+    assert!(
+        stored_first[2..8].iter().all(|(_, stored)| *stored == Some(true)),
+        "{stored_first:?}"
+    );
+    assert!(stored_first[8..].iter().all(|(_, stored)| stored.is_none()));
+    assert_eq!(redone[3].0, "t_calls");
+    assert!(
+        redone[3..9].iter().all(|(_, stored)| *stored == Some(true)),
+        "{redone:?}"
+    );
+    // Undone: the totals last, virtual on SQLite (migration 000021's layout).
+    let virtual_on_sqlite = Some(db.get_database_backend() == DbBackend::Postgres);
+    assert_eq!(undone[undone.len() - 6].0, "t_calls");
+    assert!(
+        undone[undone.len() - 6..]
+            .iter()
+            .all(|(_, stored)| *stored == virtual_on_sqlite),
+        "{undone:?}"
+    );
+    assert_eq!(before, while_undone);
+    assert_eq!(before, after);
+    assert_eq!(after[0]["totalCalls"], 40);
 }
