@@ -18,9 +18,10 @@ use std::{
 };
 
 use async_graphql::{
-    Name, Pos, Positioned, Request, Response, ServerError, ServerResult, Value,
+    Name, Pos, Positioned, Request, Response, ServerError, ServerResult, ValidationResult, Value,
     extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextResolve, ResolveInfo,
+        Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextResolve, NextValidation,
+        ResolveInfo,
     },
     parser::types::{Directive, ExecutableDocument, Selection, SelectionSet},
     registry::Registry,
@@ -33,6 +34,7 @@ use super::{
     document::{self, DocumentLimits},
     enum_arguments,
     key_scopes::{self, KeyRules},
+    seen::{self, Seen, lock},
     throttle::{Throttle, ThrottleStatus},
 };
 use crate::{
@@ -61,6 +63,8 @@ pub struct RequestGuard {
     pub throttle: Arc<Throttle>,
     /// What an API key needs for each field (the schema assembly knows its fields).
     pub key_rules: KeyRules,
+    /// Documents parsed and requests validated before, shared by all requests.
+    pub seen: Arc<Seen>,
 }
 
 impl ExtensionFactory for RequestGuard {
@@ -69,6 +73,7 @@ impl ExtensionFactory for RequestGuard {
             limits: self.clone(),
             root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
             report: Mutex::new(None),
+            validation_key: Mutex::new(None),
         })
     }
 }
@@ -78,6 +83,8 @@ struct Guard {
     limits: RequestGuard,
     root_fields: Semaphore,
     report: Mutex<Option<CostReport>>,
+    /// Under what this request's validation is remembered, once admitted.
+    validation_key: Mutex<Option<seen::Digest256>>,
 }
 
 /// What `extensions.cost` says of one request.
@@ -123,39 +130,48 @@ fn request_data<T: 'static>(request: &Request) -> Option<&T> {
 }
 
 impl Guard {
-    /// Everything checked before async-graphql's own checks run.
+    /// Everything checked before async-graphql's own checks run. A document
+    /// seen before is taken parsed and checked from `seen`; what depends on
+    /// the request is checked every time.
     fn admit(&self, request: &mut Request, registry: &Registry) -> Result<(), AppError> {
         let limits = &self.limits;
-        let tokens = document::count_tokens(&request.query);
-        if tokens > limits.document.max_tokens {
-            return Err(AppError::TooComplex {
-                limit: "tokens",
-                maximum: limits.document.max_tokens,
-                found: tokens,
-            });
-        }
-        // Parsed once here and handed on with the request, which execution then uses.
-        // A syntax error is left for async-graphql to report in its usual words.
-        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-            return Ok(());
+        let key = seen::document_key(&request.query);
+        let document = match limits.seen.document(&key) {
+            Some(document) => document,
+            None => {
+                let tokens = document::count_tokens(&request.query);
+                if tokens > limits.document.max_tokens {
+                    return Err(AppError::TooComplex {
+                        limit: "tokens",
+                        maximum: limits.document.max_tokens,
+                        found: tokens,
+                    });
+                }
+                // A syntax error is left for async-graphql to report in its usual words.
+                let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+                    return Ok(());
+                };
+                self.check_text(&document, &request.query)?;
+                let document = Arc::new(document);
+                limits.seen.keep_document(key, document.clone(), tokens);
+                document
+            }
         };
-        let outcome = self.check_document(&document, request, registry);
-        request.set_parsed_query(document);
+        let outcome = self.check_request(&document, request, registry);
+        if outcome.is_ok() {
+            *lock(&self.validation_key) =
+                seen::validation_key(&key, request.operation_name.as_deref(), &request.variables);
+        }
+        // Handed on with the request, which execution then uses instead of parsing again.
+        request.set_parsed_query(Arc::unwrap_or_clone(document));
         outcome
     }
 
-    /// The checks on a parsed document: its measure, NUL characters, password
-    /// fields, enum values the schema lacks, an API key's scopes, and its cost
-    /// against the caller's bucket.
-    fn check_document(
-        &self,
-        document: &ExecutableDocument,
-        request: &Request,
-        registry: &Registry,
-    ) -> Result<(), AppError> {
+    /// The checks of the document's text alone: its measure against the
+    /// limits, NUL characters and password fields.
+    fn check_text(&self, document: &ExecutableDocument, query: &str) -> Result<(), AppError> {
         let limits = &self.limits;
-        let variables = &request.variables;
-        let measure = document::measure(document, &request.query).map_err(|cycle| {
+        let measure = document::measure(document, query).map_err(|cycle| {
             AppError::bad_input(
                 "query",
                 format!(
@@ -169,11 +185,7 @@ impl Guard {
             maximum: over.maximum,
             found: over.found,
         })?;
-        if let Some(field) = variables
-            .iter()
-            .find_map(|(name, value)| nul_in_value(name.as_str(), value))
-            .or_else(|| nul_in_document(document))
-        {
+        if let Some(field) = nul_in_document(document) {
             let message = format!("`{field}` contains a NUL character, which no field accepts");
             return Err(AppError::bad_input(field, message));
         }
@@ -193,6 +205,27 @@ impl Guard {
                 limits.one_per_request.join(", ")
             );
             return Err(AppError::bad_input(second.to_string(), message));
+        }
+        Ok(())
+    }
+
+    /// The checks of this request of the document: NUL characters in its
+    /// variables, enum values the schema lacks, an API key's scopes, and its
+    /// cost against the caller's bucket.
+    fn check_request(
+        &self,
+        document: &ExecutableDocument,
+        request: &Request,
+        registry: &Registry,
+    ) -> Result<(), AppError> {
+        let limits = &self.limits;
+        let variables = &request.variables;
+        if let Some(field) = variables
+            .iter()
+            .find_map(|(name, value)| nul_in_value(name.as_str(), value))
+        {
+            let message = format!("`{field}` contains a NUL character, which no field accepts");
+            return Err(AppError::bad_input(field, message));
         }
         enum_arguments::check_document(document, request.operation_name.as_deref(), variables, registry)?;
         if let Some(grant) = key_grant(request_data::<Arc<Identity>>(request)) {
@@ -249,7 +282,7 @@ impl Guard {
                 }
             }
         };
-        *self.report.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(report);
+        *lock(&self.report) = Some(report);
         outcome
     }
 }
@@ -258,11 +291,7 @@ impl Guard {
 impl Extension for Guard {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        let report = self
-            .report
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
+        let report = lock(&self.report).take();
         if let Some(report) = report {
             response.extensions.insert("cost".to_owned(), report.to_value());
         }
@@ -277,6 +306,22 @@ impl Extension for Guard {
     ) -> ServerResult<Request> {
         self.admit(&mut request, &ctx.schema_env.registry).map_err(refuse)?;
         next.run(ctx, request).await
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let key = lock(&self.validation_key).take();
+        if let Some(result) = key.as_ref().and_then(|key| self.limits.seen.validation(key)) {
+            return Ok(result);
+        }
+        let result = next.run(ctx).await;
+        if let (Some(key), Ok(passed)) = (key, &result) {
+            self.limits.seen.keep_validation(key, *passed);
+        }
+        result
     }
 
     async fn resolve(

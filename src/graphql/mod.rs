@@ -12,6 +12,7 @@ pub mod ids;
 pub mod key_scopes;
 pub mod loaders;
 pub mod scalars;
+pub mod seen;
 pub mod throttle;
 
 pub use connection::{Connection, ConnectionNode, RelayArgs};

@@ -25,6 +25,7 @@ use crate::{
         document::DocumentLimits,
         guard::{MAX_COST, RequestGuard},
         loaders::loader,
+        seen::Seen,
         throttle::{Throttle, ThrottleRates},
     },
     numbers::{
@@ -181,6 +182,7 @@ fn builder_with(options: &Options, throttle: Arc<Throttle>) -> SchemaBuilder<Que
         one_per_request: PASSWORD_FIELDS,
         throttle,
         key_rules: scopes::key_access,
+        seen: Arc::new(Seen::default()),
     };
     let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default()).extension(guard);
     if options.introspection {

@@ -514,3 +514,50 @@ async fn sign_in_limits_hold_across_instances_sharing_a_database() {
     assert_eq!(codes[..4], vec!["UNAUTHENTICATED"; 4]);
     assert_eq!(codes[4..], vec!["RATE_LIMITED"; 2]);
 }
+
+/// The instance keeps documents it has parsed and checked, and requests it has
+/// validated (`graphql::seen`): a document sent again is still checked for what
+/// its request brings (variables, cost, an API key's scopes), and a document
+/// once refused is refused again.
+#[tokio::test]
+async fn a_document_sent_again_is_checked_again_for_what_its_request_brings() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    alice.creates_number("+12015550123").await;
+    alice.creates_number("+12015550124").await;
+    let calls_key = alice.creates_api_key(&["READ_CALLS"]).await;
+    let page = "query($n: Int!) { myVirtualNumbers(first: $n) { nodes { phoneNumber } } }";
+    let direction = "query($d: CallDirection) { callLogs(first: 1, filter: { direction: $d }) { totalCount } }";
+    let aliases: String = (0..201).map(|n| format!("a{n}: __typename ")).collect();
+    let over = format!("{{ {aliases}}}");
+
+    let first = alice.gql(page, json!({ "n": 1 })).await;
+    let larger = alice.gql(page, json!({ "n": 2 })).await;
+    let mistyped = alice.gql(page, json!({ "n": "seven" })).await;
+    let by_key = app.gql_as(Some(&calls_key), page, json!({ "n": 1 })).await;
+    let again = alice.gql(page, json!({ "n": 1 })).await;
+    let inbound = alice.gql(direction, json!({ "d": "INBOUND" })).await;
+    let sideways = alice.gql(direction, json!({ "d": "SIDEWAYS" })).await;
+    let over_once = alice.gql(&over, json!({})).await;
+    let over_twice = alice.gql(&over, json!({})).await;
+
+    let cost =
+        |response: &crate::helpers::GqlResponse| response.body["extensions"]["cost"]["requestedQueryCost"].clone();
+    assert_eq!(first.data("myVirtualNumbers")["nodes"].as_array().unwrap().len(), 1);
+    assert_eq!(larger.data("myVirtualNumbers")["nodes"].as_array().unwrap().len(), 2);
+    assert_ne!(cost(&first), cost(&larger), "the cost follows the variables");
+    assert!(
+        mistyped.body["errors"][0]["message"].as_str().unwrap().contains("n"),
+        "{}",
+        mistyped.body
+    );
+    assert_eq!(mistyped.body["data"], Value::Null, "{}", mistyped.body);
+    by_key.assert_error("FORBIDDEN", None);
+    assert_eq!(again.body["data"], first.body["data"]);
+    assert_eq!(cost(&again), cost(&first));
+    assert_eq!(inbound.data("callLogs")["totalCount"], 0);
+    sideways.assert_error("BAD_USER_INPUT", Some("direction"));
+    for response in [&over_once, &over_twice] {
+        response.assert_error("QUERY_TOO_COMPLEX", None);
+    }
+}

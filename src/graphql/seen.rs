@@ -1,0 +1,197 @@
+//! Documents this instance has already parsed and checked, and requests it has
+//! already validated, so that a client sending the same operation again (as
+//! every frontend does) pays for neither twice.
+//!
+//! - **Parsed documents**, by the SHA-256 of their text: kept once they pass the
+//!   guard's checks of the text alone (its measure against the limits, NUL
+//!   characters, password fields). A hit skips counting tokens, parsing and
+//!   those checks; the checks that depend on the request (variables, enum
+//!   values, an API key's scopes, the cost) still run every time.
+//! - **Validations**, by the SHA-256 of the document, the operation name and
+//!   the variables: async-graphql's validation is a function of those and the
+//!   schema alone, so an identical request that passed once passes again.
+//!
+//! Both are per-instance LRUs, bounded: parsed documents by their tokens (a
+//! parsed token takes a few hundred bytes), validations by entries. SHA-256
+//! keys cannot be made to collide, so one client cannot plant a document or a
+//! validation under another's text.
+
+use std::{
+    num::NonZeroUsize,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use async_graphql::{ValidationResult, Variables, parser::types::ExecutableDocument};
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+
+/// The most tokens of parsed documents kept (about 10 MB at worst).
+pub const DOCUMENT_TOKENS: u64 = 50_000;
+/// Larger documents are parsed every time.
+pub const MAX_KEPT_TOKENS: u64 = 2_000;
+/// The most validations remembered.
+pub const VALIDATIONS: usize = 10_000;
+/// Requests whose variables are longer than this (as JSON) are validated every time.
+pub const MAX_KEPT_VARIABLES: usize = 4_096;
+
+/// A SHA-256 digest.
+pub type Digest256 = [u8; 32];
+
+pub struct Seen {
+    documents: Mutex<Documents>,
+    validations: Mutex<LruCache<Digest256, ValidationResult>>,
+}
+
+struct Documents {
+    kept: LruCache<Digest256, (Arc<ExecutableDocument>, u64)>,
+    tokens: u64,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            documents: Mutex::new(Documents {
+                kept: LruCache::unbounded(),
+                tokens: 0,
+            }),
+            validations: Mutex::new(LruCache::new(
+                NonZeroUsize::new(VALIDATIONS).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+}
+
+/// A poisoned lock only means another request panicked while holding it; what
+/// it guards here stays consistent, so keep using it.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The key of a document's text.
+pub fn document_key(query: &str) -> Digest256 {
+    Sha256::digest(query.as_bytes()).into()
+}
+
+/// The key of one validation: the document, the operation and the variables;
+/// `None` when the variables are too long to be worth remembering.
+pub fn validation_key(document: &Digest256, operation_name: Option<&str>, variables: &Variables) -> Option<Digest256> {
+    let variables = serde_json::to_string(variables).ok()?;
+    if variables.len() > MAX_KEPT_VARIABLES {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(document);
+    // Lengths first, so no two (name, variables) pairs hash the same bytes.
+    let name = operation_name.map(str::as_bytes);
+    hasher.update([u8::from(name.is_some())]);
+    hasher.update((name.map_or(0, <[u8]>::len) as u64).to_le_bytes());
+    hasher.update(name.unwrap_or_default());
+    hasher.update(variables.as_bytes());
+    Some(hasher.finalize().into())
+}
+
+impl Seen {
+    /// The parsed document kept under `key`, if any.
+    pub fn document(&self, key: &Digest256) -> Option<Arc<ExecutableDocument>> {
+        lock(&self.documents)
+            .kept
+            .get(key)
+            .map(|(document, _)| document.clone())
+    }
+
+    /// Keeps a document that passed the checks of its text, dropping the least
+    /// recently used ones past the budget.
+    pub fn keep_document(&self, key: Digest256, document: Arc<ExecutableDocument>, tokens: u64) {
+        if tokens > MAX_KEPT_TOKENS {
+            return;
+        }
+        let mut documents = lock(&self.documents);
+        if let Some((_, replaced)) = documents.kept.put(key, (document, tokens)) {
+            documents.tokens -= replaced;
+        }
+        documents.tokens += tokens;
+        while documents.tokens > DOCUMENT_TOKENS {
+            match documents.kept.pop_lru() {
+                Some((_, (_, dropped))) => documents.tokens -= dropped,
+                None => break,
+            }
+        }
+    }
+
+    /// How many documents are kept, and their tokens.
+    pub fn documents_kept(&self) -> (usize, u64) {
+        let documents = lock(&self.documents);
+        (documents.kept.len(), documents.tokens)
+    }
+
+    /// A validation that passed under `key`.
+    pub fn validation(&self, key: &Digest256) -> Option<ValidationResult> {
+        lock(&self.validations).get(key).copied()
+    }
+
+    /// Remembers a validation that passed.
+    pub fn keep_validation(&self, key: Digest256, result: ValidationResult) {
+        lock(&self.validations).put(key, result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(query: &str) -> Arc<ExecutableDocument> {
+        Arc::new(async_graphql::parser::parse_query(query).unwrap())
+    }
+
+    #[test]
+    fn documents_are_kept_within_their_token_budget_least_recently_used_first() {
+        let seen = Seen::default();
+        let per_document = MAX_KEPT_TOKENS;
+        let fit = (DOCUMENT_TOKENS / per_document) as usize;
+        for index in 0..fit + 3 {
+            let text = format!("{{ a{index} }}");
+            seen.keep_document(document_key(&text), parsed(&text), per_document);
+            // Touch the first so that it is the most recently used.
+            assert!(seen.document(&document_key("{ a0 }")).is_some());
+        }
+
+        let (count, tokens) = seen.documents_kept();
+        assert_eq!(count, fit);
+        assert!(tokens <= DOCUMENT_TOKENS);
+        assert!(seen.document(&document_key("{ a0 }")).is_some());
+        assert!(seen.document(&document_key("{ a1 }")).is_none());
+        assert!(seen.document(&document_key(&format!("{{ a{} }}", fit + 2))).is_some());
+    }
+
+    #[test]
+    fn large_documents_are_not_kept() {
+        let seen = Seen::default();
+        seen.keep_document(document_key("{ a }"), parsed("{ a }"), MAX_KEPT_TOKENS + 1);
+        assert_eq!(seen.documents_kept(), (0, 0));
+    }
+
+    #[test]
+    fn validations_are_told_apart_by_operation_and_variables() {
+        let document = document_key("query A($x: Int) { a } query B { b }");
+        let variables = |json: serde_json::Value| Variables::from_json(json);
+        let keys = [
+            validation_key(&document, Some("A"), &variables(serde_json::json!({ "x": 1 }))),
+            validation_key(&document, Some("A"), &variables(serde_json::json!({ "x": 2 }))),
+            validation_key(&document, Some("B"), &variables(serde_json::json!({ "x": 1 }))),
+            validation_key(&document, None, &variables(serde_json::json!({ "x": 1 }))),
+            validation_key(
+                &document_key("{ a }"),
+                Some("A"),
+                &variables(serde_json::json!({ "x": 1 })),
+            ),
+        ];
+        for (index, key) in keys.iter().enumerate() {
+            assert!(key.is_some());
+            for other in &keys[index + 1..] {
+                assert_ne!(key, other);
+            }
+        }
+        let long = "x".repeat(MAX_KEPT_VARIABLES);
+        assert!(validation_key(&document, None, &variables(serde_json::json!({ "x": long }))).is_none());
+    }
+}
