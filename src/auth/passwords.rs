@@ -23,10 +23,15 @@ pub fn configure(threads: usize) {
     let _ = THREADS.set(threads);
 }
 
+/// How much nicer the hashing threads are than the process: the scheduler gives
+/// them about a tenth of a core that requests also want (weight 110 against
+/// 1,024 at nice 0 and 10), and all of an idle one.
+pub const HASHING_NICE: i32 = 10;
+
 /// The threads that hash: a few of their own, fed in arrival order, so a flood of
 /// sign-ins queues instead of taking every core and ~19 MiB per hash in flight
 /// (on the blocking pool each new thread's allocator arena kept its 19 MiB), and
-/// the rest of the API keeps a core.
+/// at a lower priority, so that it takes what serving requests leave.
 fn hashing_queue() -> &'static mpsc::Sender<Job> {
     static QUEUE: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
     QUEUE.get_or_init(|| {
@@ -43,6 +48,7 @@ fn hashing_queue() -> &'static mpsc::Sender<Job> {
             let spawned = std::thread::Builder::new()
                 .name(format!("password-hashing-{index}"))
                 .spawn(move || {
+                    lower_priority();
                     loop {
                         let job = match receiver.lock() {
                             Ok(jobs) => jobs.recv(),
@@ -59,6 +65,23 @@ fn hashing_queue() -> &'static mpsc::Sender<Job> {
         sender
     })
 }
+
+/// Makes the calling thread `HASHING_NICE` nicer, at most 19 (Linux schedules
+/// each thread by its own nice value, and `who = 0` names the calling thread).
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // SAFETY: getpriority and setpriority take plain integers and touch no memory of ours.
+    let result = unsafe {
+        let now = libc::getpriority(libc::PRIO_PROCESS, 0);
+        libc::setpriority(libc::PRIO_PROCESS, 0, (now + HASHING_NICE).min(19))
+    };
+    if result != 0 {
+        tracing::warn!("could not lower the priority of a password-hashing thread");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 /// Runs `work` on a hashing thread, skipped if the caller has gone by its turn.
 async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
@@ -147,6 +170,18 @@ fn dummy_hash() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_below_the_threads_that_serve_requests() {
+        // SAFETY: getpriority takes plain integers and touches no memory of ours.
+        let here = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        let hashing = on_hashing_thread(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) })
+            .await
+            .unwrap();
+
+        assert_eq!(hashing, (here + HASHING_NICE).min(19), "nice {here} here");
+    }
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_and_nothing_else() {
