@@ -48,7 +48,12 @@ const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 impl App {
     /// Connects, migrates and binds; the server is not yet answering.
     pub async fn build(config: &Config) -> anyhow::Result<App> {
-        let db = db::connect(&config.database_url, config.database_max_connections).await?;
+        let db = db::connect(
+            &config.database_url,
+            config.database_max_connections,
+            db::Planning::Cached,
+        )
+        .await?;
         Self::build_on(config, db).await
     }
 
@@ -66,7 +71,8 @@ impl App {
             .await
             .context("listening for events from other instances")?;
         let event_tasks = call_tasks.join(porting_tasks).join(listener);
-        let services = services(config, db.clone(), events, porting_events)?;
+        let analytics = db::analytics(&config.database_url, config.database_max_connections, &db).await?;
+        let services = services(config, db.clone(), analytics, events, porting_events)?;
         let activation = (!config.porting_activation_interval.is_zero()).then(|| {
             let porting = services.porting.clone();
             let interval = config.porting_activation_interval;
@@ -193,6 +199,7 @@ impl App {
 pub fn services(
     config: &Config,
     db: DatabaseConnection,
+    analytics: DatabaseConnection,
     events: CallEvents,
     porting_events: PortingEvents,
 ) -> anyhow::Result<Services> {
@@ -232,7 +239,9 @@ pub fn services(
         admin: AdminService::new(db.clone()),
         audit: AuditLog::new(db.clone()),
         numbers: NumberService::new(db.clone()),
-        calls: CallService::new(db.clone(), events).with_rollups(config.stats_from_rollups),
+        calls: CallService::new(db.clone(), events)
+            .with_analytics(analytics)
+            .with_rollups(config.stats_from_rollups),
         porting: PortingService::new(db, porting_events, porting_settings(config)?),
         default_region: DefaultRegion(default_region),
     })

@@ -6,14 +6,29 @@ use std::time::Duration;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection,
+    ConnectOptions, Database, DatabaseConnection, DbBackend,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
+/// How PostgreSQL plans a connection's prepared statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// PostgreSQL's default: custom plans for a statement's first five runs,
+    /// then its generic plan when that looks as cheap. A page or a lookup by
+    /// key stops paying for planning (0.12–0.21 ms a statement against
+    /// 0.02–0.07 ms to run it, BENCHMARKS.md).
+    Cached,
+    /// `plan_cache_mode = force_custom_plan`: every run is planned for its
+    /// parameters. For statistics, where one customer holds most of the calls:
+    /// the generic plan of the stats query took 210 ms where the custom one
+    /// takes 22.
+    PerRun,
+}
+
 /// Opens a pool. SQLite gets WAL, a busy timeout and foreign keys on every
-/// connection, and a real pool (sea-orm's default for SQLite is one connection);
-/// PostgreSQL plans every statement for its parameters.
-pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+/// connection, and a real pool (sea-orm's default for SQLite is one
+/// connection); PostgreSQL plans statements as `planning` says.
+pub async fn connect(url: &str, max_connections: u32, planning: Planning) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections.max(1))
@@ -27,15 +42,28 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-        })
-        // A plan for the parameters at hand, every time. PostgreSQL otherwise
-        // switches a prepared statement to a generic plan after five runs, and
-        // with one customer holding most calls the generic plan of the stats
-        // query took 210 ms where the custom one takes 22 (BENCHMARKS.md).
-        .map_sqlx_postgres_opts(|postgres| postgres.options([("plan_cache_mode", "force_custom_plan")]));
+        });
+    if planning == Planning::PerRun {
+        options.map_sqlx_postgres_opts(|postgres| postgres.options([("plan_cache_mode", "force_custom_plan")]));
+    }
     Database::connect(options)
         .await
         .with_context(|| format!("connecting to the database at {}", redact(url)))
+}
+
+/// The pool statistics read (`callStats`, reports): on PostgreSQL a pool of
+/// its own, half the size of the main one, planning every run; on SQLite the
+/// main pool (it keeps no plans across runs that could go stale).
+pub async fn analytics(
+    url: &str,
+    max_connections: u32,
+    main: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    if main.get_database_backend() == DbBackend::Postgres {
+        connect(url, (max_connections / 2).max(1), Planning::PerRun).await
+    } else {
+        Ok(main.clone())
+    }
 }
 
 /// Brings the schema up to date.

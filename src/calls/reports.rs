@@ -279,7 +279,7 @@ impl CallService {
             query.order_by(alias(name), Order::Asc);
         }
         query.limit(request.fetch_limit());
-        let rows = self.db.query_all(&query).await?;
+        let rows = self.analytics.query_all(&query).await?;
         let rows = rows
             .iter()
             .map(|row| read_row(by, row))
@@ -302,7 +302,7 @@ impl CallService {
             .expr_as(Expr::cust("COUNT(*)"), alias("rows"))
             .from_subquery(grouped, alias("breakdown"))
             .to_owned();
-        let row = self.db.query_one(&query).await?;
+        let row = self.analytics.query_one(&query).await?;
         let rows: i64 = match row {
             Some(row) => row.try_get("", "rows")?,
             None => 0,
@@ -341,7 +341,7 @@ impl CallService {
                 self.grouped_by(viewer, filter, keys).0
             }
         };
-        for row in self.db.query_all(&query).await? {
+        for row in self.analytics.query_all(&query).await? {
             let day: i64 = row.try_get("", KEY_DAY)?;
             let hour: i64 = row.try_get("", KEY_HOUR)?;
             let cell = usize::try_from(day * 24 + hour)

@@ -419,7 +419,7 @@ impl CallService {
         }
         let statement = self.db.get_database_backend().build(&query);
         let mut figures = Figures::find_by_statement(statement)
-            .one(&self.db)
+            .one(&self.analytics)
             .await?
             .unwrap_or_default();
         for sliver in &split.slivers {
@@ -484,7 +484,7 @@ impl CallService {
             query.expr_as(expression, Alias::new(alias));
         }
         let statement = self.db.get_database_backend().build(&query);
-        let rows = RollupBucket::find_by_statement(statement).all(&self.db).await?;
+        let rows = RollupBucket::find_by_statement(statement).all(&self.analytics).await?;
         let mut buckets: BTreeMap<DateTime<Utc>, Figures> = rows
             .into_iter()
             .map(|row| (instant(row.period_start), row.figures))
@@ -531,7 +531,7 @@ impl CallService {
             .from(table.clone())
             .cond_where(scope(viewer, filter, split).add(kept.gt(0)));
         let statement = self.db.get_database_backend().build(&query);
-        let row = RollupRange::find_by_statement(statement).one(&self.db).await?;
+        let row = RollupRange::find_by_statement(statement).one(&self.analytics).await?;
         let mut range = match row {
             Some(RollupRange {
                 first: Some(first),

@@ -34,6 +34,9 @@ use crate::{
 #[derive(Clone)]
 pub struct CallService {
     pub(super) db: DatabaseConnection,
+    /// Where statistics and reports read (`db::analytics`): on PostgreSQL a
+    /// pool that plans every run for its parameters.
+    pub(super) analytics: DatabaseConnection,
     events: CallEvents,
     /// Whether statistics read `call_rollups` (`STATS_FROM_ROLLUPS`).
     pub(super) rollups: bool,
@@ -42,10 +45,17 @@ pub struct CallService {
 impl CallService {
     pub fn new(db: DatabaseConnection, events: CallEvents) -> Self {
         CallService {
+            analytics: db.clone(),
             db,
             events,
             rollups: true,
         }
+    }
+
+    /// Statistics and reports read through `analytics`.
+    pub fn with_analytics(mut self, analytics: DatabaseConnection) -> Self {
+        self.analytics = analytics;
+        self
     }
 
     /// Statistics read every call instead of the rollups (`false`).

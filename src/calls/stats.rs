@@ -149,7 +149,11 @@ impl CallService {
         for (alias, expression) in figures() {
             query = query.column_as(expression, alias);
         }
-        Ok(query.into_model::<Figures>().one(&self.db).await?.unwrap_or_default())
+        Ok(query
+            .into_model::<Figures>()
+            .one(&self.analytics)
+            .await?
+            .unwrap_or_default())
     }
 
     /// Figures per period in `zone`, read from every filtered call. The
@@ -203,7 +207,7 @@ impl CallService {
             query.expr_as(expression, Alias::new(alias));
         }
         let statement = self.db.get_database_backend().build(&query);
-        Ok(Bucket::find_by_statement(statement).all(&self.db).await?)
+        Ok(Bucket::find_by_statement(statement).all(&self.analytics).await?)
     }
 
     /// The first and last start times among the filtered logs.
@@ -219,7 +223,7 @@ impl CallService {
             .column_as(call_logs::Column::StartedAt.min(), "first")
             .column_as(call_logs::Column::StartedAt.max(), "last")
             .into_tuple()
-            .one(&self.db)
+            .one(&self.analytics)
             .await?;
         Ok(match row {
             Some((Some(first), Some(last))) => Some((first, last)),

@@ -112,7 +112,7 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => App::build(&config).await?.run_until(app::shutdown_signal()).await,
             Command::Migrate => {
-                let db = db::connect(&config.database_url, 1).await?;
+                let db = db::connect(&config.database_url, 1, db::Planning::Cached).await?;
                 db::migrate(&db).await?;
                 println!("migrations applied to {}", db::redact(&config.database_url));
                 Ok(())
@@ -133,7 +133,7 @@ impl Cli {
             Command::Numbers(NumbersCommand::Check { fix }) => check_numbers(&config, fix).await,
             Command::Porting(PortingCommand::ActivateDue) => activate_due(&config).await,
             Command::Rollups(RollupsCommand::Rebuild) => {
-                let db = db::connect(&config.database_url, 1).await?;
+                let db = db::connect(&config.database_url, 1, db::Planning::Cached).await?;
                 db::migrate(&db).await?;
                 let started = std::time::Instant::now();
                 let rows = crate::calls::rollups::rebuild(&db)
@@ -158,7 +158,7 @@ async fn create_user(
     let email = email.as_deref().map(Email::parse).transpose().map_err(human)?;
     let password = read_password(password_stdin)?;
     let password = Password::parse(&password, &username).map_err(human)?;
-    let db = db::connect(&config.database_url, 1).await?;
+    let db = db::connect(&config.database_url, 1, db::Planning::Cached).await?;
     db::migrate(&db).await?;
     let account = NewAccount {
         username,
@@ -173,7 +173,12 @@ async fn create_user(
 }
 
 async fn seed_demo(config: &Config, options: SeedOptions) -> anyhow::Result<()> {
-    let db = db::connect(&config.database_url, config.database_max_connections).await?;
+    let db = db::connect(
+        &config.database_url,
+        config.database_max_connections,
+        db::Planning::Cached,
+    )
+    .await?;
     db::migrate(&db).await?;
     let started = std::time::Instant::now();
     let users = seed::seed_demo(&db, options).await?;
@@ -196,7 +201,7 @@ async fn seed_demo(config: &Config, options: SeedOptions) -> anyhow::Result<()> 
 
 async fn activate_due(config: &Config) -> anyhow::Result<()> {
     use crate::porting::{PortingEvents, PortingService};
-    let db = db::connect(&config.database_url, 2).await?;
+    let db = db::connect(&config.database_url, 2, db::Planning::Cached).await?;
     db::migrate(&db).await?;
     let (events, _tasks) = PortingEvents::start(db.clone()).await?;
     let porting = PortingService::new(db, events, app::porting_settings(config)?);
@@ -213,7 +218,7 @@ async fn activate_due(config: &Config) -> anyhow::Result<()> {
 
 async fn check_numbers(config: &Config, fix: bool) -> anyhow::Result<()> {
     use crate::numbers::check::{self, Repair, Reread, Source};
-    let db = db::connect(&config.database_url, 1).await?;
+    let db = db::connect(&config.database_url, 1, db::Planning::Cached).await?;
     db::migrate(&db).await?;
     let report = check::check_numbers(&db, fix).await?;
     for finding in &report.findings {

@@ -211,7 +211,9 @@ async fn a_released_numbers_logs_stay_in_the_owners_history() {
 #[tokio::test]
 async fn seed_demo_makes_accounts_that_sign_in_and_see_their_calls() {
     let app = TestApp::spawn().await;
-    let db = switchboard::db::connect(&app.database_url, 2).await.unwrap();
+    let db = switchboard::db::connect(&app.database_url, 2, switchboard::db::Planning::Cached)
+        .await
+        .unwrap();
     let options = switchboard::cli::seed::SeedOptions {
         users: 2,
         numbers: 3,

@@ -106,7 +106,7 @@ async fn export(user: &TestUser<'_>, query: &[(&str, &str)]) -> Download {
 }
 
 async fn db(app: &TestApp) -> sea_orm::DatabaseConnection {
-    switchboard::db::connect(&app.database_url, 1)
+    switchboard::db::connect(&app.database_url, 1, switchboard::db::Planning::Cached)
         .await
         .expect("connecting")
 }

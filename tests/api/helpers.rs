@@ -139,9 +139,13 @@ impl TestApp {
         }
         let mut config = test_config(&url);
         tweak(&mut config);
-        let mut db = switchboard::db::connect(&config.database_url, config.database_max_connections)
-            .await
-            .expect("connecting to the test database");
+        let mut db = switchboard::db::connect(
+            &config.database_url,
+            config.database_max_connections,
+            switchboard::db::Planning::Cached,
+        )
+        .await
+        .expect("connecting to the test database");
         instrument(&mut db);
         let app = App::build_on(&config, db).await.expect("building the app");
         let address = format!("http://{}", app.local_addr().expect("bound address"));
@@ -213,7 +217,7 @@ impl TestApp {
 
     /// Creates a staff user through the service the `create-user` command uses, then signs in.
     pub async fn signed_up_staff(&self, username: &str) -> TestUser<'_> {
-        let db = switchboard::db::connect(&self.database_url, 1)
+        let db = switchboard::db::connect(&self.database_url, 1, switchboard::db::Planning::Cached)
             .await
             .expect("connecting");
         let accounts = switchboard::accounts::AccountService::new(db.clone());

@@ -337,3 +337,30 @@ async fn the_rollups_keep_their_figures_through_their_last_migration_undone_and_
     assert_eq!(before, after);
     assert_eq!(after[0]["totalCalls"], 40);
 }
+
+#[tokio::test]
+async fn statistics_are_planned_for_their_parameters_and_pages_keep_their_plans() {
+    use switchboard::db::{Planning, analytics, connect};
+    let app = TestApp::spawn().await;
+    let main = connect(&app.database_url, 2, Planning::Cached).await.unwrap();
+    let stats = analytics(&app.database_url, 2, &main).await.unwrap();
+    let backend = main.get_database_backend();
+    if backend != DbBackend::Postgres {
+        eprintln!("note: plan_cache_mode is PostgreSQL's; this test was SKIPPED on SQLite");
+        return;
+    }
+    let mode = |db: DatabaseConnection| async move {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT current_setting('plan_cache_mode') AS mode",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<String>("", "mode").unwrap()
+    };
+
+    assert_eq!(mode(main).await, "auto");
+    assert_eq!(mode(stats).await, "force_custom_plan");
+}
