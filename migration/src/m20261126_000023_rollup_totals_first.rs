@@ -151,6 +151,14 @@ async fn rebuild(manager: &SchemaManager<'_>, table: &str, key: &str, layout: La
     }
     copied.extend(fine_columns());
     let copied = copied.join(", ");
+    if backend == DbBackend::Postgres {
+        // An instance still serving (a rolling deploy) waits to write the rows
+        // until the copy has replaced the table, then fails loudly, rather than
+        // adding to rows the copy has already read. SQLite's write lock, held
+        // since the CREATE above, does the same.
+        db.execute_unprepared(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
+            .await?;
+    }
     db.execute_unprepared(&format!("INSERT INTO {new} ({copied}) SELECT {copied} FROM {table}"))
         .await?;
     db.execute_unprepared(&format!("DROP TABLE {table}")).await?;

@@ -583,7 +583,7 @@ impl CallService {
         let [(name, total), ..] = figures_in(table, filter);
         query.expr_as(total, Alias::new(name));
         let statement = self.db.get_database_backend().build(&query);
-        let rows = NumberCount::find_by_statement(statement).all(&self.db).await?;
+        let rows = NumberCount::find_by_statement(statement).all(&self.analytics).await?;
         Ok(Some(
             rows.into_iter()
                 .map(|row| (row.number_id, u64::try_from(row.total_calls).unwrap_or(0)))

@@ -34,8 +34,9 @@ use crate::{
 #[derive(Clone)]
 pub struct CallService {
     pub(super) db: DatabaseConnection,
-    /// Where statistics and reports read (`db::analytics`): on PostgreSQL a
-    /// pool that plans every run for its parameters.
+    /// Where statistics, reports and counts over a range of calls read
+    /// (`db::analytics`): on PostgreSQL a pool that plans every run for its
+    /// parameters.
     pub(super) analytics: DatabaseConnection,
     events: CallEvents,
     /// Whether statistics read `call_rollups` (`STATS_FROM_ROLLUPS`).
@@ -52,7 +53,7 @@ impl CallService {
         }
     }
 
-    /// Statistics and reports read through `analytics`.
+    /// Statistics, reports and counts over a range of calls read through `analytics`.
     pub fn with_analytics(mut self, analytics: DatabaseConnection) -> Self {
         self.analytics = analytics;
         self
@@ -263,7 +264,7 @@ impl CallService {
         }
         Ok(call_logs::Entity::find()
             .filter(scope(viewer, filter))
-            .count(&self.db)
+            .count(&self.analytics)
             .await?)
     }
 
@@ -284,7 +285,7 @@ impl CallService {
             .column_as(Expr::cust("COUNT(*)"), "calls")
             .group_by(Column::VirtualNumberId)
             .into_tuple()
-            .all(&self.db)
+            .all(&self.analytics)
             .await?;
         Ok(rows
             .into_iter()

@@ -151,9 +151,12 @@ impl Guard {
                 let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
                     return Ok(());
                 };
-                self.check_text(&document, &request.query)?;
+                let carries_passwords = self.check_text(&document, &request.query)?;
                 let document = Arc::new(document);
-                limits.seen.keep_document(key, document.clone(), tokens);
+                if !carries_passwords {
+                    let weight = seen::weight(&request.query, tokens);
+                    limits.seen.keep_document(key, document.clone(), weight);
+                }
                 document
             }
         };
@@ -168,8 +171,9 @@ impl Guard {
     }
 
     /// The checks of the document's text alone: its measure against the
-    /// limits, NUL characters and password fields.
-    fn check_text(&self, document: &ExecutableDocument, query: &str) -> Result<(), AppError> {
+    /// limits, NUL characters and password fields. Says whether it carries a
+    /// password field (such documents are not kept).
+    fn check_text(&self, document: &ExecutableDocument, query: &str) -> Result<bool, AppError> {
         let limits = &self.limits;
         let measure = document::measure(document, query).map_err(|cycle| {
             AppError::bad_input(
@@ -206,7 +210,7 @@ impl Guard {
             );
             return Err(AppError::bad_input(second.to_string(), message));
         }
-        Ok(())
+        Ok(!exclusive.is_empty() || names_any_root_field(document, limits.one_per_request))
     }
 
     /// The checks of this request of the document: NUL characters in its
@@ -346,6 +350,26 @@ fn key_grant(identity: Option<&Arc<Identity>>) -> Option<ApiKeyGrant> {
         .and_then(|viewer| viewer.api_key)
 }
 
+/// Whether any operation or fragment selects one of `names` at its top
+/// (inline fragments included), however the operation reaches it.
+fn names_any_root_field(document: &ExecutableDocument, names: &[&str]) -> bool {
+    fn selects(set: &SelectionSet, names: &[&str]) -> bool {
+        set.items.iter().any(|selection| match &selection.node {
+            Selection::Field(field) => names.contains(&field.node.name.node.as_str()),
+            Selection::InlineFragment(fragment) => selects(&fragment.node.selection_set.node, names),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document
+        .operations
+        .iter()
+        .any(|(_, operation)| selects(&operation.node.selection_set.node, names))
+        || document
+            .fragments
+            .values()
+            .any(|fragment| selects(&fragment.node.selection_set.node, names))
+}
+
 /// The name of the innermost field or argument holding a string with a NUL in it.
 fn nul_in_value(name: &str, value: &Value) -> Option<String> {
     match value {
@@ -403,4 +427,31 @@ fn nul_in_argument(name: &Positioned<Name>, value: &Positioned<async_graphql_val
         .into_const_with(|_| Err::<Value, ()>(()))
         .ok()
         .and_then(|value| nul_in_value(name.node.as_str(), &value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(query: &str) -> bool {
+        let document = async_graphql::parser::parse_query(query).unwrap();
+        names_any_root_field(&document, &["login", "register", "refresh"])
+    }
+
+    #[test]
+    fn password_fields_are_found_however_the_operation_reaches_them() {
+        assert!(names(
+            r#"mutation { login(username: "a", password: "secret") { accessToken } }"#
+        ));
+        assert!(names(
+            r#"mutation { ... on Mutation { refresh(refreshToken: "t") { accessToken } } }"#
+        ));
+        assert!(names(
+            r#"mutation { ...SignIn } fragment SignIn on Mutation { login(username: "a", password: "p") { accessToken } }"#
+        ));
+        assert!(!names("{ me { username } }"));
+        assert!(!names(
+            "{ myVirtualNumbers(first: 1) { nodes { login: phoneNumber } } }"
+        ));
+    }
 }

@@ -11,10 +11,13 @@
 //!   the variables: async-graphql's validation is a function of those and the
 //!   schema alone, so an identical request that passed once passes again.
 //!
-//! Both are per-instance LRUs, bounded: parsed documents by their tokens (a
-//! parsed token takes a few hundred bytes), validations by entries. SHA-256
-//! keys cannot be made to collide, so one client cannot plant a document or a
-//! validation under another's text.
+//! Both are per-instance LRUs, bounded: parsed documents by an estimate of
+//! their bytes (the text, which names and strings keep, plus a few hundred
+//! bytes a token for the tree), validations by entries. Documents that carry
+//! a password field (`login`, `register`, `refresh`) are never kept: their
+//! literals may be credentials, and the hash they ask for dwarfs the parse.
+//! SHA-256 keys cannot be made to collide, so one client cannot plant a
+//! document or a validation under another's text.
 
 use std::{
     num::NonZeroUsize,
@@ -25,10 +28,12 @@ use async_graphql::{ValidationResult, Variables, parser::types::ExecutableDocume
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-/// The most tokens of parsed documents kept (about 10 MB at worst).
-pub const DOCUMENT_TOKENS: u64 = 50_000;
-/// Larger documents are parsed every time.
-pub const MAX_KEPT_TOKENS: u64 = 2_000;
+/// The most bytes of parsed documents kept, as `weight` estimates them.
+pub const DOCUMENT_BYTES: u64 = 8 * 1024 * 1024;
+/// Heavier documents are parsed every time.
+pub const MAX_KEPT_WEIGHT: u64 = 64 * 1024;
+/// What a parsed token costs beyond its text (nodes, positions, vectors).
+const BYTES_PER_TOKEN: u64 = 256;
 /// The most validations remembered.
 pub const VALIDATIONS: usize = 10_000;
 /// Requests whose variables are longer than this (as JSON) are validated every time.
@@ -37,6 +42,11 @@ pub const MAX_KEPT_VARIABLES: usize = 4_096;
 /// A SHA-256 digest.
 pub type Digest256 = [u8; 32];
 
+/// What keeping a parsed document costs, in bytes (an estimate that errs high).
+pub fn weight(query: &str, tokens: u64) -> u64 {
+    (query.len() as u64).saturating_add(tokens.saturating_mul(BYTES_PER_TOKEN))
+}
+
 pub struct Seen {
     documents: Mutex<Documents>,
     validations: Mutex<LruCache<Digest256, ValidationResult>>,
@@ -44,7 +54,7 @@ pub struct Seen {
 
 struct Documents {
     kept: LruCache<Digest256, (Arc<ExecutableDocument>, u64)>,
-    tokens: u64,
+    bytes: u64,
 }
 
 impl Default for Seen {
@@ -52,7 +62,7 @@ impl Default for Seen {
         Seen {
             documents: Mutex::new(Documents {
                 kept: LruCache::unbounded(),
-                tokens: 0,
+                bytes: 0,
             }),
             validations: Mutex::new(LruCache::new(
                 NonZeroUsize::new(VALIDATIONS).unwrap_or(NonZeroUsize::MIN),
@@ -99,29 +109,29 @@ impl Seen {
             .map(|(document, _)| document.clone())
     }
 
-    /// Keeps a document that passed the checks of its text, dropping the least
-    /// recently used ones past the budget.
-    pub fn keep_document(&self, key: Digest256, document: Arc<ExecutableDocument>, tokens: u64) {
-        if tokens > MAX_KEPT_TOKENS {
+    /// Keeps a document that passed the checks of its text, `weight` bytes
+    /// heavy, dropping the least recently used ones past the budget.
+    pub fn keep_document(&self, key: Digest256, document: Arc<ExecutableDocument>, weight: u64) {
+        if weight > MAX_KEPT_WEIGHT {
             return;
         }
         let mut documents = lock(&self.documents);
-        if let Some((_, replaced)) = documents.kept.put(key, (document, tokens)) {
-            documents.tokens -= replaced;
+        if let Some((_, replaced)) = documents.kept.put(key, (document, weight)) {
+            documents.bytes -= replaced;
         }
-        documents.tokens += tokens;
-        while documents.tokens > DOCUMENT_TOKENS {
+        documents.bytes += weight;
+        while documents.bytes > DOCUMENT_BYTES {
             match documents.kept.pop_lru() {
-                Some((_, (_, dropped))) => documents.tokens -= dropped,
+                Some((_, (_, dropped))) => documents.bytes -= dropped,
                 None => break,
             }
         }
     }
 
-    /// How many documents are kept, and their tokens.
+    /// How many documents are kept, and their weight in bytes.
     pub fn documents_kept(&self) -> (usize, u64) {
         let documents = lock(&self.documents);
-        (documents.kept.len(), documents.tokens)
+        (documents.kept.len(), documents.bytes)
     }
 
     /// A validation that passed under `key`.
@@ -144,10 +154,10 @@ mod tests {
     }
 
     #[test]
-    fn documents_are_kept_within_their_token_budget_least_recently_used_first() {
+    fn documents_are_kept_within_their_byte_budget_least_recently_used_first() {
         let seen = Seen::default();
-        let per_document = MAX_KEPT_TOKENS;
-        let fit = (DOCUMENT_TOKENS / per_document) as usize;
+        let per_document = MAX_KEPT_WEIGHT;
+        let fit = (DOCUMENT_BYTES / per_document) as usize;
         for index in 0..fit + 3 {
             let text = format!("{{ a{index} }}");
             seen.keep_document(document_key(&text), parsed(&text), per_document);
@@ -155,19 +165,25 @@ mod tests {
             assert!(seen.document(&document_key("{ a0 }")).is_some());
         }
 
-        let (count, tokens) = seen.documents_kept();
+        let (count, bytes) = seen.documents_kept();
         assert_eq!(count, fit);
-        assert!(tokens <= DOCUMENT_TOKENS);
+        assert!(bytes <= DOCUMENT_BYTES);
         assert!(seen.document(&document_key("{ a0 }")).is_some());
         assert!(seen.document(&document_key("{ a1 }")).is_none());
         assert!(seen.document(&document_key(&format!("{{ a{} }}", fit + 2))).is_some());
     }
 
     #[test]
-    fn large_documents_are_not_kept() {
+    fn heavy_documents_are_not_kept_however_few_their_tokens() {
         let seen = Seen::default();
-        seen.keep_document(document_key("{ a }"), parsed("{ a }"), MAX_KEPT_TOKENS + 1);
+        // Three tokens, but a name of a hundred thousand bytes.
+        let text = format!("{{ {} }}", "a".repeat(100_000));
+        let heavy = weight(&text, 3);
+        seen.keep_document(document_key(&text), parsed(&text), heavy);
+
+        assert!(heavy > MAX_KEPT_WEIGHT);
         assert_eq!(seen.documents_kept(), (0, 0));
+        assert_eq!(weight("{ a }", 3), 5 + 3 * BYTES_PER_TOKEN);
     }
 
     #[test]
