@@ -529,8 +529,8 @@ async fn stream_export(server: &Server, token: &str, query: &[(&str, &str)]) -> 
 }
 
 #[tokio::test]
-async fn an_export_of_100_000_calls_streams_in_flat_memory() {
-    const CALLS: usize = 100_000;
+async fn an_export_of_200_000_calls_streams_in_flat_memory() {
+    const CALLS: usize = 200_000;
     const MIB: u64 = 1024 * 1024;
     let app = TestApp::spawn().await;
     let db = db(&app).await;
