@@ -3,7 +3,7 @@
 //! The dependency rule:
 //! `http → schema → <feature>::graphql → <feature>::service → entity`, and every
 //! feature's `graphql` (and `loaders`) may use the plumbing in `graphql`, which
-//! imports no feature. `auth`, `error`, `paging` and `config` are leaves anyone may
+//! imports no feature. `auth`, `error`, `paging`, `weighted_lru` and `config` are leaves anyone may
 //! use. Services never import axum or async-graphql; resolvers never build
 //! queries; `migration/` imports nothing from here.
 //!
@@ -34,3 +34,4 @@ pub mod paging;
 pub mod porting;
 pub mod schema;
 pub mod telemetry;
+pub mod weighted_lru;

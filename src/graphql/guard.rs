@@ -190,8 +190,7 @@ impl Guard {
             found: over.found,
         })?;
         if let Some(field) = nul_in_document(document) {
-            let message = format!("`{field}` contains a NUL character, which no field accepts");
-            return Err(AppError::bad_input(field, message));
+            return Err(nul_refused(field));
         }
         let exclusive = document
             .operations
@@ -210,7 +209,7 @@ impl Guard {
             );
             return Err(AppError::bad_input(second.to_string(), message));
         }
-        Ok(!exclusive.is_empty() || names_any_root_field(document, limits.one_per_request))
+        Ok(names_any_root_field(document, limits.one_per_request))
     }
 
     /// The checks of this request of the document: NUL characters in its
@@ -228,8 +227,7 @@ impl Guard {
             .iter()
             .find_map(|(name, value)| nul_in_value(name.as_str(), value))
         {
-            let message = format!("`{field}` contains a NUL character, which no field accepts");
-            return Err(AppError::bad_input(field, message));
+            return Err(nul_refused(field));
         }
         enum_arguments::check_document(document, request.operation_name.as_deref(), variables, registry)?;
         if let Some(grant) = key_grant(request_data::<Arc<Identity>>(request)) {
@@ -368,6 +366,12 @@ fn names_any_root_field(document: &ExecutableDocument, names: &[&str]) -> bool {
             .fragments
             .values()
             .any(|fragment| selects(&fragment.node.selection_set.node, names))
+}
+
+/// The refusal of a string with a NUL in it, naming where it was.
+fn nul_refused(field: String) -> AppError {
+    let message = format!("`{field}` contains a NUL character, which no field accepts");
+    AppError::bad_input(field, message)
 }
 
 /// The name of the innermost field or argument holding a string with a NUL in it.

@@ -28,6 +28,8 @@ use async_graphql::{ValidationResult, Variables, parser::types::ExecutableDocume
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
+use crate::weighted_lru::WeightedLru;
+
 /// The most bytes of parsed documents kept, as `weight` estimates them.
 pub const DOCUMENT_BYTES: u64 = 8 * 1024 * 1024;
 /// Heavier documents are parsed every time.
@@ -48,22 +50,14 @@ pub fn weight(query: &str, tokens: u64) -> u64 {
 }
 
 pub struct Seen {
-    documents: Mutex<Documents>,
+    documents: Mutex<WeightedLru<Digest256, Arc<ExecutableDocument>>>,
     validations: Mutex<LruCache<Digest256, ValidationResult>>,
-}
-
-struct Documents {
-    kept: LruCache<Digest256, (Arc<ExecutableDocument>, u64)>,
-    bytes: u64,
 }
 
 impl Default for Seen {
     fn default() -> Self {
         Seen {
-            documents: Mutex::new(Documents {
-                kept: LruCache::unbounded(),
-                bytes: 0,
-            }),
+            documents: Mutex::new(WeightedLru::new(None, DOCUMENT_BYTES, MAX_KEPT_WEIGHT)),
             validations: Mutex::new(LruCache::new(
                 NonZeroUsize::new(VALIDATIONS).unwrap_or(NonZeroUsize::MIN),
             )),
@@ -103,35 +97,18 @@ pub fn validation_key(document: &Digest256, operation_name: Option<&str>, variab
 impl Seen {
     /// The parsed document kept under `key`, if any.
     pub fn document(&self, key: &Digest256) -> Option<Arc<ExecutableDocument>> {
-        lock(&self.documents)
-            .kept
-            .get(key)
-            .map(|(document, _)| document.clone())
+        lock(&self.documents).get(key).cloned()
     }
 
     /// Keeps a document that passed the checks of its text, `weight` bytes
     /// heavy, dropping the least recently used ones past the budget.
     pub fn keep_document(&self, key: Digest256, document: Arc<ExecutableDocument>, weight: u64) {
-        if weight > MAX_KEPT_WEIGHT {
-            return;
-        }
-        let mut documents = lock(&self.documents);
-        if let Some((_, replaced)) = documents.kept.put(key, (document, weight)) {
-            documents.bytes -= replaced;
-        }
-        documents.bytes += weight;
-        while documents.bytes > DOCUMENT_BYTES {
-            match documents.kept.pop_lru() {
-                Some((_, (_, dropped))) => documents.bytes -= dropped,
-                None => break,
-            }
-        }
+        lock(&self.documents).put(key, document, weight);
     }
 
     /// How many documents are kept, and their weight in bytes.
     pub fn documents_kept(&self) -> (usize, u64) {
-        let documents = lock(&self.documents);
-        (documents.kept.len(), documents.bytes)
+        lock(&self.documents).usage()
     }
 
     /// A validation that passed under `key`.

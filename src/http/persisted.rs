@@ -20,30 +20,24 @@ use std::{
 };
 
 use anyhow::Context as _;
-use lru::LruCache;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::AppError;
+use crate::{error::AppError, weighted_lru::WeightedLru};
 
 /// The most bytes of documents the automatic cache holds.
-const CACHE_BYTES: usize = 16 * 1024 * 1024;
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// Larger documents run but are not kept.
-const MAX_CACHED_DOCUMENT: usize = 64 * 1024;
+const MAX_CACHED_DOCUMENT: u64 = 64 * 1024;
 
 pub struct PersistedDocuments {
     /// Automatic persisted queries: SHA-256 (hex) → document. `None`: off.
-    cache: Option<Mutex<Cache>>,
+    cache: Option<Mutex<WeightedLru<String, Arc<str>>>>,
     /// The manifest's documents by their id (as the manifest spells it).
     trusted: HashMap<String, Arc<str>>,
     /// The SHA-256 of every trusted document's text.
     trusted_hashes: HashSet<String>,
     trusted_only: bool,
-}
-
-struct Cache {
-    documents: LruCache<String, Arc<str>>,
-    bytes: usize,
 }
 
 #[derive(Deserialize)]
@@ -80,12 +74,7 @@ impl PersistedDocuments {
         let trusted_hashes = trusted.values().map(|text| sha256(text)).collect();
         let cache = NonZeroUsize::new(cache_entries)
             .filter(|_| !trusted_only)
-            .map(|entries| {
-                Mutex::new(Cache {
-                    documents: LruCache::new(entries),
-                    bytes: 0,
-                })
-            });
+            .map(|entries| Mutex::new(WeightedLru::new(Some(entries), CACHE_BYTES, MAX_CACHED_DOCUMENT)));
         Ok(PersistedDocuments {
             cache,
             trusted,
@@ -162,7 +151,7 @@ impl PersistedDocuments {
         }
         let cached = self.cache.as_ref().and_then(|cache| {
             let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            cache.documents.get(&strip(id).to_ascii_lowercase()).cloned()
+            cache.get(&strip(id).to_ascii_lowercase()).cloned()
         });
         cached.ok_or(AppError::PersistedQueryNotFound)
     }
@@ -171,24 +160,8 @@ impl PersistedDocuments {
         let Some(cache) = &self.cache else {
             return;
         };
-        if text.len() > MAX_CACHED_DOCUMENT {
-            return;
-        }
         let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cache.documents.contains(&hash) {
-            cache.documents.promote(&hash);
-            return;
-        }
-        while cache.bytes + text.len() > CACHE_BYTES {
-            match cache.documents.pop_lru() {
-                Some((_, evicted)) => cache.bytes -= evicted.len(),
-                None => break,
-            }
-        }
-        cache.bytes += text.len();
-        if let Some((_, evicted)) = cache.documents.push(hash, Arc::from(text)) {
-            cache.bytes -= evicted.len();
-        }
+        cache.put(hash, Arc::from(text), text.len() as u64);
     }
 }
 
@@ -263,12 +236,8 @@ mod tests {
             documents.resolve(&mut request(text, Some(&sha256(text)))).unwrap();
         }
         let cache = documents.cache.as_ref().unwrap().lock().unwrap();
-        assert_eq!(cache.documents.len(), 2);
-        assert_eq!(cache.bytes, 10);
-        assert!(
-            !cache.documents.contains(&sha256("{ a }")),
-            "the least recently used went"
-        );
+        assert_eq!(cache.usage(), (2, 10));
+        assert!(!cache.contains(&sha256("{ a }")), "the least recently used went");
     }
 
     #[test]
