@@ -3,7 +3,7 @@
 //! no feature: the assembly (`crate::schema`) puts them in.
 
 use std::{
-    any::Any,
+    any::{Any, TypeId},
     sync::{Arc, OnceLock},
 };
 
@@ -39,6 +39,13 @@ impl Identity {
     }
 }
 
+/// One request's loaders, as the assembly makes them (it knows their types):
+/// the loader of the type whose `TypeId` is asked for, as an
+/// `Arc<DataLoader<T>>`, or none if it makes no such loader.
+pub trait RequestLoaders: Send + Sync {
+    fn loader(&self, loader: TypeId) -> Option<&(dyn Any + Send + Sync)>;
+}
+
 pub trait ContextExt {
     /// The signed-in viewer, or `UNAUTHENTICATED`.
     fn viewer(&self) -> Result<&Viewer, AppError>;
@@ -72,11 +79,15 @@ impl ContextExt for Context<'_> {
     }
 
     fn loader<T: Send + Sync + 'static>(&self) -> Result<&Arc<DataLoader<T>>, AppError> {
-        self.data::<Arc<DataLoader<T>>>().map_err(|_| {
-            AppError::Internal(anyhow::anyhow!(
-                "the request was run without {}",
-                std::any::type_name::<T>()
-            ))
-        })
+        self.data::<Arc<dyn RequestLoaders>>()
+            .ok()
+            .and_then(|loaders| loaders.loader(TypeId::of::<T>()))
+            .and_then(|loader| loader.downcast_ref::<Arc<DataLoader<T>>>())
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!(
+                    "the request was run without {}",
+                    std::any::type_name::<T>()
+                ))
+            })
     }
 }

@@ -1,5 +1,6 @@
-//! The request guard: an async-graphql extension that bounds what a request may
-//! cost before anything expands it. Right after parsing, and before async-graphql
+//! The request guard: it bounds what a request may cost before anything
+//! expands it. Every request reaches the schema through `Guarded`, which
+//! admits it first. Right after parsing, and before async-graphql
 //! validates (which expands fragments without memoising), it measures the
 //! document in one linear pass and refuses it over a limit; refuses strings
 //! carrying NUL characters (no field accepts them; PostgreSQL cannot store
@@ -8,23 +9,21 @@
 //! cost and takes it from the caller's throttle bucket. Every response then
 //! carries `extensions.cost`. A request made with an API key is held to the
 //! key's scopes (see `key_scopes`): every field of the document, before it
-//! runs. While the request runs, at most a few of its root fields run at once,
-//! so aliases cannot take every database connection.
+//! runs. While the request runs, at most a few of its root fields run at once
+//! (`Bounded`), so aliases cannot take every database connection.
 
-use std::{
-    any::TypeId,
-    collections::BTreeMap,
-    sync::{Arc, Mutex},
-};
+use std::{any::TypeId, borrow::Cow, collections::BTreeMap, sync::Arc};
 
 use async_graphql::{
-    Name, Pos, Positioned, Request, Response, ServerError, ServerResult, ValidationResult, Value,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextResolve, NextValidation,
-        ResolveInfo,
-    },
-    parser::types::{Directive, ExecutableDocument, Selection, SelectionSet},
+    ContainerType, Context, ContextSelectionSet, Name, ObjectType, OutputType, Pos, Positioned, Request, Response,
+    Schema, SchemaBuilder, ServerError, ServerResult, SubscriptionType, ValidationMode, Value,
+    parser::types::{Directive, ExecutableDocument, Field, Selection, SelectionSet},
     registry::Registry,
+    resolver_utils::resolve_container,
+};
+use futures_util::{
+    StreamExt, future,
+    stream::{self, BoxStream},
 };
 use tokio::sync::Semaphore;
 
@@ -34,7 +33,7 @@ use super::{
     document::{self, DocumentLimits},
     enum_arguments,
     key_scopes::{self, KeyRules},
-    seen::{self, Seen, lock},
+    seen::{self, Seen},
     throttle::{Throttle, ThrottleStatus},
 };
 use crate::{
@@ -65,26 +64,6 @@ pub struct RequestGuard {
     pub key_rules: KeyRules,
     /// Documents parsed and requests validated before, shared by all requests.
     pub seen: Arc<Seen>,
-}
-
-impl ExtensionFactory for RequestGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Guard {
-            limits: self.clone(),
-            root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
-            report: Mutex::new(None),
-            validation_key: Mutex::new(None),
-        })
-    }
-}
-
-/// The guard of one request.
-struct Guard {
-    limits: RequestGuard,
-    root_fields: Semaphore,
-    report: Mutex<Option<CostReport>>,
-    /// Under what this request's validation is remembered, once admitted.
-    validation_key: Mutex<Option<seen::Digest256>>,
 }
 
 /// What `extensions.cost` says of one request.
@@ -129,21 +108,40 @@ fn request_data<T: 'static>(request: &Request) -> Option<&T> {
         .and_then(|data| data.downcast_ref::<T>())
 }
 
-impl Guard {
+/// What admission made of one request.
+struct Admission {
+    /// Whether it may run.
+    outcome: Result<(), AppError>,
+    /// What `extensions.cost` reports (none when the document could not be parsed).
+    report: Option<CostReport>,
+    /// Under what its validation is remembered, once admitted.
+    validation_key: Option<seen::Digest256>,
+}
+
+impl RequestGuard {
     /// Everything checked before async-graphql's own checks run. A document
     /// seen before is taken parsed and checked from `seen`; what depends on
     /// the request is checked every time.
-    fn admit(&self, request: &mut Request, registry: &Registry) -> Result<(), AppError> {
-        let limits = &self.limits;
+    fn admit(&self, request: &mut Request, registry: &Registry) -> Admission {
+        let mut admission = Admission {
+            outcome: Ok(()),
+            report: None,
+            validation_key: None,
+        };
+        admission.outcome = self.check(request, registry, &mut admission);
+        admission
+    }
+
+    fn check(&self, request: &mut Request, registry: &Registry, admission: &mut Admission) -> Result<(), AppError> {
         let key = seen::document_key(&request.query);
-        let document = match limits.seen.document(&key) {
+        let document = match self.seen.document(&key) {
             Some(document) => document,
             None => {
                 let tokens = document::count_tokens(&request.query);
-                if tokens > limits.document.max_tokens {
+                if tokens > self.document.max_tokens {
                     return Err(AppError::TooComplex {
                         limit: "tokens",
-                        maximum: limits.document.max_tokens,
+                        maximum: self.document.max_tokens,
                         found: tokens,
                     });
                 }
@@ -155,14 +153,14 @@ impl Guard {
                 let document = Arc::new(document);
                 if !carries_passwords {
                     let weight = seen::weight(&request.query, tokens);
-                    limits.seen.keep_document(key, document.clone(), weight);
+                    self.seen.keep_document(key, document.clone(), weight);
                 }
                 document
             }
         };
-        let outcome = self.check_request(&document, request, registry);
+        let outcome = self.check_request(&document, request, registry, &mut admission.report);
         if outcome.is_ok() {
-            *lock(&self.validation_key) =
+            admission.validation_key =
                 seen::validation_key(&key, request.operation_name.as_deref(), &request.variables);
         }
         // Handed on with the request, which execution then uses instead of parsing again.
@@ -174,7 +172,6 @@ impl Guard {
     /// limits, NUL characters and password fields. Says whether it carries a
     /// password field (such documents are not kept).
     fn check_text(&self, document: &ExecutableDocument, query: &str) -> Result<bool, AppError> {
-        let limits = &self.limits;
         let measure = document::measure(document, query).map_err(|cycle| {
             AppError::bad_input(
                 "query",
@@ -184,7 +181,7 @@ impl Guard {
                 ),
             )
         })?;
-        document::check(&measure, &limits.document).map_err(|over| AppError::TooComplex {
+        document::check(&measure, &self.document).map_err(|over| AppError::TooComplex {
             limit: over.limit,
             maximum: over.maximum,
             found: over.found,
@@ -200,16 +197,16 @@ impl Guard {
                 Selection::Field(field) => Some(field.node.name.node.as_str()),
                 _ => None,
             })
-            .filter(|name| limits.one_per_request.contains(name))
+            .filter(|name| self.one_per_request.contains(name))
             .collect::<Vec<_>>();
         if let [_, second, ..] = exclusive.as_slice() {
             let message = format!(
                 "one request may carry one of {} (each checks a password); send `{second}` on its own",
-                limits.one_per_request.join(", ")
+                self.one_per_request.join(", ")
             );
             return Err(AppError::bad_input(second.to_string(), message));
         }
-        Ok(names_any_root_field(document, limits.one_per_request))
+        Ok(names_any_root_field(document, self.one_per_request))
     }
 
     /// The checks of this request of the document: NUL characters in its
@@ -220,8 +217,8 @@ impl Guard {
         document: &ExecutableDocument,
         request: &Request,
         registry: &Registry,
+        reported: &mut Option<CostReport>,
     ) -> Result<(), AppError> {
-        let limits = &self.limits;
         let variables = &request.variables;
         if let Some(field) = variables
             .iter()
@@ -235,16 +232,11 @@ impl Guard {
                 document,
                 request.operation_name.as_deref(),
                 registry,
-                limits.key_rules,
+                self.key_rules,
                 grant.scopes,
             )?;
         }
-        let cost = document_cost(
-            document,
-            request.operation_name.as_deref(),
-            variables,
-            limits.cost_model,
-        );
+        let cost = document_cost(document, request.operation_name.as_deref(), variables, self.cost_model);
         let caller = match (
             request_data::<Arc<Identity>>(request).and_then(|identity| identity.viewer()),
             request_data::<ClientAddress>(request),
@@ -253,7 +245,7 @@ impl Guard {
             (None, Some(address)) => format!("address:{}", address.0),
             (None, None) => "anonymous".to_owned(),
         };
-        let rates = limits.throttle.rates();
+        let rates = self.throttle.rates();
         let mut report = CostReport {
             requested: cost,
             actual: 0,
@@ -263,14 +255,14 @@ impl Guard {
                 restore_rate: rates.restore_per_second,
             },
         };
-        let outcome = if cost > limits.max_cost {
+        let outcome = if cost > self.max_cost {
             Err(AppError::TooComplex {
                 limit: "cost",
-                maximum: limits.max_cost,
+                maximum: self.max_cost,
                 found: cost,
             })
         } else {
-            match limits.throttle.take(&caller, cost) {
+            match self.throttle.take(&caller, cost) {
                 Ok(status) => {
                     report.actual = cost;
                     report.status = status;
@@ -284,61 +276,161 @@ impl Guard {
                 }
             }
         };
-        *lock(&self.report) = Some(report);
+        *reported = Some(report);
         outcome
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for Guard {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        let report = lock(&self.report).take();
-        if let Some(report) = report {
+/// The root fields of one request that may still start (see `Bounded`).
+struct RootFields(Semaphore);
+
+/// A query root whose fields, within one request, run at most
+/// `ROOT_FIELDS_AT_ONCE` at a time: aliases of an expensive field queue behind
+/// each other instead of taking the whole database pool. It is the query type
+/// itself to GraphQL (its name, fields and SDL are `Q`'s).
+#[derive(Default)]
+pub struct Bounded<Q>(pub Q);
+
+impl<Q: ContainerType> OutputType for Bounded<Q> {
+    fn type_name() -> Cow<'static, str> {
+        Q::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        Q::create_type_info(registry)
+    }
+
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+        resolve_container(ctx, self).await
+    }
+}
+
+impl<Q: ContainerType> ContainerType for Bounded<Q> {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        // Nothing closes the semaphore; were it closed, the field would run unbounded.
+        let _permit = match ctx.data_opt::<RootFields>() {
+            Some(RootFields(semaphore)) => semaphore.acquire().await.ok(),
+            None => None,
+        };
+        self.0.resolve_field(ctx).await
+    }
+}
+
+impl<Q: ObjectType> ObjectType for Bounded<Q> {}
+
+/// The schema behind its guard: every request is admitted (see the module's
+/// documentation) before async-graphql sees it, and its response carries
+/// `extensions.cost`.
+///
+/// The guard is not an async-graphql extension on purpose: while a schema has
+/// any extension, async-graphql sends every field of every response through
+/// the extension chain (two registry lookups and a boxed future a field), not
+/// only the root fields the guard bounds. The schema is built twice, the same
+/// but for its validation: a request whose document, operation and variables
+/// passed every rule before (`Seen`'s validations) runs on the schema that
+/// validates in async-graphql's `Fast` mode (cache control, complexity, depth,
+/// fragment cycles); any other runs on the one that checks every rule.
+pub struct Guarded<Q, M, S> {
+    guard: RequestGuard,
+    /// The types the guard's checks read (enum values, the fields an API key may reach).
+    registry: Arc<Registry>,
+    checked: Schema<Bounded<Q>, M, S>,
+    trusted: Schema<Bounded<Q>, M, S>,
+}
+
+impl<Q, M, S> Clone for Guarded<Q, M, S> {
+    fn clone(&self) -> Self {
+        Guarded {
+            guard: self.guard.clone(),
+            registry: self.registry.clone(),
+            checked: self.checked.clone(),
+            trusted: self.trusted.clone(),
+        }
+    }
+}
+
+impl<Q, M, S> Guarded<Q, M, S>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    /// The schema `build` makes (twice), behind `guard`.
+    pub fn new(guard: RequestGuard, build: impl Fn() -> SchemaBuilder<Bounded<Q>, M, S>) -> Self {
+        Guarded {
+            guard,
+            registry: Arc::new(registry::<Bounded<Q>, M, S>()),
+            checked: build().validation_mode(ValidationMode::Strict).finish(),
+            trusted: build().validation_mode(ValidationMode::Fast).finish(),
+        }
+    }
+
+    /// Admits and runs a query or mutation.
+    pub async fn execute(&self, mut request: Request) -> Response {
+        let admission = self.guard.admit(&mut request, &self.registry);
+        let mut response = match admission.outcome {
+            Err(error) => Response::from_errors(vec![refuse(error)]),
+            Ok(()) => {
+                request.data.insert(RootFields(Semaphore::new(ROOT_FIELDS_AT_ONCE)));
+                let key = admission.validation_key;
+                let validated = key.as_ref().is_some_and(|key| self.guard.seen.validated(key));
+                if validated {
+                    self.trusted.execute(request).await
+                } else {
+                    let response = self.checked.execute(request).await;
+                    // Validation errors point at no place in the response; field errors do.
+                    if let Some(key) = key
+                        && response.errors.iter().all(|error| !error.path.is_empty())
+                    {
+                        self.guard.seen.keep_validated(key);
+                    }
+                    response
+                }
+            }
+        };
+        if let Some(report) = admission.report {
             response.extensions.insert("cost".to_owned(), report.to_value());
         }
         response
     }
 
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        self.admit(&mut request, &ctx.schema_env.registry).map_err(refuse)?;
-        next.run(ctx, request).await
+    /// Admits and runs a subscription (or any operation sent over a socket).
+    pub fn execute_stream(&self, mut request: Request) -> BoxStream<'static, Response> {
+        let admission = self.guard.admit(&mut request, &self.registry);
+        match admission.outcome {
+            Err(error) => stream::once(future::ready(Response::from_errors(vec![refuse(error)]))).boxed(),
+            Ok(()) => {
+                request.data.insert(RootFields(Semaphore::new(ROOT_FIELDS_AT_ONCE)));
+                self.checked.execute_stream(request)
+            }
+        }
     }
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let key = lock(&self.validation_key).take();
-        if let Some(result) = key.as_ref().and_then(|key| self.limits.seen.validation(key)) {
-            return Ok(result);
-        }
-        let result = next.run(ctx).await;
-        if let (Some(key), Ok(passed)) = (key, &result) {
-            self.limits.seen.keep_validation(key, *passed);
-        }
-        result
+    /// The schema in SDL.
+    pub fn sdl(&self) -> String {
+        self.checked.sdl()
     }
+}
 
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        if info.path_node.parent.is_some() {
-            return next.run(ctx, info).await;
-        }
-        // A closed semaphore is impossible here (nothing closes it); run unbounded if it were.
-        let _permit = self.root_fields.acquire().await.ok();
-        next.run(ctx, info).await
+/// The registry of a schema of these types, as the guard's checks read it:
+/// its own types, without async-graphql's introspection types (the checks pass
+/// over `__` fields). async-graphql keeps its schema's registry to itself.
+pub(crate) fn registry<Q: ObjectType, M: ObjectType, S: SubscriptionType>() -> Registry {
+    let mut registry = Registry {
+        query_type: Q::type_name().into_owned(),
+        mutation_type: (!M::is_empty()).then(|| M::type_name().into_owned()),
+        subscription_type: (!S::is_empty()).then(|| S::type_name().into_owned()),
+        ..Registry::default()
+    };
+    Q::create_type_info(&mut registry);
+    if !M::is_empty() {
+        M::create_type_info(&mut registry);
     }
+    if !S::is_empty() {
+        S::create_type_info(&mut registry);
+    }
+    registry.remove_unused_types();
+    registry
 }
 
 /// The API key a request came with, if it came with one.
@@ -435,7 +527,94 @@ fn nul_in_argument(name: &Positioned<Name>, value: &Positioned<async_graphql_val
 
 #[cfg(test)]
 mod tests {
+    use std::{
+        sync::atomic::{AtomicUsize, Ordering},
+        time::Duration,
+    };
+
+    use async_graphql::{EmptyMutation, EmptySubscription, Object};
+
     use super::*;
+    use crate::graphql::{
+        cost::FieldCost,
+        document::DocumentLimits,
+        key_scopes::KeyAccess,
+        throttle::{Throttle, ThrottleRates},
+    };
+
+    /// How many `slow` fields run now, and the most that ever ran at once.
+    #[derive(Default)]
+    struct Running {
+        now: AtomicUsize,
+        most: AtomicUsize,
+    }
+
+    #[derive(Default)]
+    struct Roots;
+
+    #[Object]
+    impl Roots {
+        async fn slow(&self, ctx: &Context<'_>) -> i32 {
+            let running = ctx.data_unchecked::<Arc<Running>>();
+            let now = running.now.fetch_add(1, Ordering::SeqCst) + 1;
+            running.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            running.now.fetch_sub(1, Ordering::SeqCst);
+            1
+        }
+    }
+
+    fn guarded(running: &Arc<Running>, seen: &Arc<Seen>) -> Guarded<Roots, EmptyMutation, EmptySubscription> {
+        let guard = RequestGuard {
+            document: DocumentLimits::default(),
+            max_cost: MAX_COST,
+            cost_model: |_, _| FieldCost::PLAIN,
+            one_per_request: &[],
+            throttle: Arc::new(Throttle::new(ThrottleRates {
+                maximum: 1_000,
+                restore_per_second: 10,
+            })),
+            key_rules: |_| KeyAccess::Open,
+            seen: seen.clone(),
+        };
+        Guarded::new(guard, || {
+            Schema::build(Bounded(Roots), EmptyMutation, EmptySubscription).data(running.clone())
+        })
+    }
+
+    #[tokio::test]
+    async fn a_request_runs_its_root_fields_a_few_at_a_time_and_reports_its_cost() {
+        let running = Arc::new(Running::default());
+        let seen = Arc::new(Seen::default());
+        let schema = guarded(&running, &seen);
+        let request = || Request::new("{ a: slow b: slow c: slow d: slow e: slow f: slow }");
+        for _ in 0..2 {
+            let response = schema.execute(request()).await;
+            assert!(response.errors.is_empty(), "{:?}", response.errors);
+            assert_eq!(response.data.to_string(), "{a: 1, b: 1, c: 1, d: 1, e: 1, f: 1}");
+            let cost = response.extensions.get("cost").expect("extensions.cost").to_string();
+            assert!(cost.contains("requestedQueryCost: 6"), "{cost}");
+        }
+        assert_eq!(running.most.load(Ordering::SeqCst), ROOT_FIELDS_AT_ONCE);
+        let key = seen::validation_key(&seen::document_key(&request().query), None, &Default::default());
+        assert!(seen.validated(&key.unwrap()), "the request that passed is remembered");
+    }
+
+    #[tokio::test]
+    async fn a_request_that_fails_validation_is_refused_every_time_and_never_remembered() {
+        let running = Arc::new(Running::default());
+        let seen = Arc::new(Seen::default());
+        let schema = guarded(&running, &seen);
+        let query = "query($n: Int) { slow }";
+        for _ in 0..3 {
+            let response = schema.execute(Request::new(query)).await;
+            assert_eq!(response.data, Value::Null);
+            assert!(response.errors[0].message.contains("$n"), "{:?}", response.errors);
+        }
+        let key = seen::validation_key(&seen::document_key(query), None, &Default::default());
+        assert!(!seen.validated(&key.unwrap()));
+        assert_eq!(running.most.load(Ordering::SeqCst), 0);
+    }
 
     fn names(query: &str) -> bool {
         let document = async_graphql::parser::parse_query(query).unwrap();

@@ -24,7 +24,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use async_graphql::{ValidationResult, Variables, parser::types::ExecutableDocument};
+use async_graphql::{Variables, parser::types::ExecutableDocument};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
@@ -51,7 +51,7 @@ pub fn weight(query: &str, tokens: u64) -> u64 {
 
 pub struct Seen {
     documents: Mutex<WeightedLru<Digest256, Arc<ExecutableDocument>>>,
-    validations: Mutex<LruCache<Digest256, ValidationResult>>,
+    validations: Mutex<LruCache<Digest256, ()>>,
 }
 
 impl Default for Seen {
@@ -111,14 +111,14 @@ impl Seen {
         lock(&self.documents).usage()
     }
 
-    /// A validation that passed under `key`.
-    pub fn validation(&self, key: &Digest256) -> Option<ValidationResult> {
-        lock(&self.validations).get(key).copied()
+    /// Whether the request under `key` passed every validation rule before.
+    pub fn validated(&self, key: &Digest256) -> bool {
+        lock(&self.validations).get(key).is_some()
     }
 
-    /// Remembers a validation that passed.
-    pub fn keep_validation(&self, key: Digest256, result: ValidationResult) {
-        lock(&self.validations).put(key, result);
+    /// Remembers a request that passed every validation rule.
+    pub fn keep_validated(&self, key: Digest256) {
+        lock(&self.validations).put(key, ());
     }
 }
 

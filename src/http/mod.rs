@@ -43,7 +43,7 @@ use crate::{
 /// What handlers share (through [`HttpState`]).
 pub struct Shared {
     pub schema: AppSchema,
-    pub services: Services,
+    pub services: Arc<Services>,
     pub keys: TokenKeys,
     /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<[IpNet]>,
@@ -90,7 +90,7 @@ impl HttpState {
                 init_timeout: config.ws_init_timeout,
             })),
             keys: services.sessions.keys().clone(),
-            services,
+            services: Arc::new(services),
             db,
             metrics: Metrics::new()?,
             persisted: Arc::new(persisted::PersistedDocuments::new(

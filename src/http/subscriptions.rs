@@ -420,7 +420,7 @@ impl Connection {
             .request_data(viewer, self.address, self.agent.clone());
         // Persisted and trusted documents hold over the socket as over HTTP.
         let mut results = match self.state.persisted.resolve(&mut request) {
-            Ok(()) => self.state.schema.execute_stream(request).boxed(),
+            Ok(()) => self.state.schema.execute_stream(request),
             Err(error) => {
                 let mut error = async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default());
                 error.locations.clear();

@@ -6,9 +6,12 @@ pub mod cost;
 pub mod node;
 pub mod scopes;
 
-use std::sync::Arc;
+use std::{
+    any::{Any, TypeId},
+    sync::{Arc, OnceLock},
+};
 
-use async_graphql::{Data, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use async_graphql::{Data, MergedObject, MergedSubscription, Schema, SchemaBuilder, dataloader::DataLoader};
 
 use crate::{
     accounts::{
@@ -22,9 +25,10 @@ use crate::{
     },
     graphql::{
         Identity,
+        context::RequestLoaders,
         document::DocumentLimits,
-        guard::{MAX_COST, RequestGuard},
-        loaders::loader,
+        guard::{Bounded, Guarded, MAX_COST, RequestGuard},
+        loaders::loader as loader_of,
         seen::Seen,
         throttle::{Throttle, ThrottleRates},
     },
@@ -69,7 +73,8 @@ pub struct Mutation(
 #[graphql(name = "Subscription")]
 pub struct Subscription(calls::graphql::CallSubscription, porting::graphql::PortingSubscription);
 
-pub type AppSchema = Schema<Query, Mutation, Subscription>;
+/// The schema that serves requests, behind its guard.
+pub type AppSchema = Guarded<Query, Mutation, Subscription>;
 
 /// Everything resolvers call, shared by all requests (each part is cheap to clone).
 #[derive(Clone)]
@@ -90,50 +95,128 @@ pub struct Services {
 }
 
 impl Services {
-    /// What one request carries: who it acts for, and fresh loaders that answer
-    /// only what that viewer may see (never shared: each captures its request's identity).
-    pub fn request_data(&self, viewer: Option<Viewer>, address: ClientAddress, agent: UserAgent) -> Data {
+    /// What one request carries: who it acts for, and its loaders, which
+    /// answer only what that viewer may see (never shared: each captures its
+    /// request's identity). Each loader is made when a field first asks for
+    /// it: most requests use one or none of them.
+    pub fn request_data(self: &Arc<Self>, viewer: Option<Viewer>, address: ClientAddress, agent: UserAgent) -> Data {
         let identity = Identity::new(viewer);
         let mut data = Data::default();
         data.insert(address);
         data.insert(agent);
-        data.insert(loader(UserLoader {
-            accounts: self.accounts.clone(),
+        data.insert::<Arc<dyn RequestLoaders>>(Arc::new(Loaders {
+            services: self.clone(),
             identity: identity.clone(),
-        }));
-        data.insert(loader(NumberLoader {
-            numbers: self.numbers.clone(),
-            identity: identity.clone(),
-        }));
-        data.insert(loader(HistoryNumberLoader {
-            numbers: self.numbers.clone(),
-            identity: identity.clone(),
-        }));
-        data.insert(loader(CallLoader {
-            calls: self.calls.clone(),
-            identity: identity.clone(),
-        }));
-        data.insert(loader(CallPageLoader {
-            calls: self.calls.clone(),
-            identity: identity.clone(),
-        }));
-        data.insert(loader(CallCountLoader {
-            calls: self.calls.clone(),
-            identity: identity.clone(),
-        }));
-        data.insert(loader(PortingOrderLoader {
-            porting: self.porting.clone(),
-            identity: identity.clone(),
-        }));
-        data.insert(loader(PortingNumbersLoader {
-            porting: self.porting.clone(),
-        }));
-        data.insert(loader(AuditEventLoader {
-            audit: self.audit.clone(),
-            identity: identity.clone(),
+            users: OnceLock::new(),
+            numbers: OnceLock::new(),
+            history_numbers: OnceLock::new(),
+            calls: OnceLock::new(),
+            call_pages: OnceLock::new(),
+            call_counts: OnceLock::new(),
+            porting_orders: OnceLock::new(),
+            porting_numbers: OnceLock::new(),
+            audit_events: OnceLock::new(),
         }));
         data.insert::<Arc<Identity>>(identity);
         data
+    }
+}
+
+/// One request's loaders, each made on first use.
+struct Loaders {
+    services: Arc<Services>,
+    identity: Arc<Identity>,
+    users: OnceLock<Arc<DataLoader<UserLoader>>>,
+    numbers: OnceLock<Arc<DataLoader<NumberLoader>>>,
+    history_numbers: OnceLock<Arc<DataLoader<HistoryNumberLoader>>>,
+    calls: OnceLock<Arc<DataLoader<CallLoader>>>,
+    call_pages: OnceLock<Arc<DataLoader<CallPageLoader>>>,
+    call_counts: OnceLock<Arc<DataLoader<CallCountLoader>>>,
+    porting_orders: OnceLock<Arc<DataLoader<PortingOrderLoader>>>,
+    porting_numbers: OnceLock<Arc<DataLoader<PortingNumbersLoader>>>,
+    audit_events: OnceLock<Arc<DataLoader<AuditEventLoader>>>,
+}
+
+impl RequestLoaders for Loaders {
+    fn loader(&self, loader: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+        /// The loader in `cell` (made by `make` the first time) if it is the one asked for.
+        fn made<T: Send + Sync + 'static>(
+            asked: TypeId,
+            cell: &OnceLock<Arc<DataLoader<T>>>,
+            make: impl FnOnce() -> Arc<DataLoader<T>>,
+        ) -> Option<&(dyn Any + Send + Sync)> {
+            (asked == TypeId::of::<T>()).then(|| cell.get_or_init(make) as &(dyn Any + Send + Sync))
+        }
+        let (services, identity) = (&self.services, &self.identity);
+        made(loader, &self.users, || {
+            loader_of(UserLoader {
+                accounts: services.accounts.clone(),
+                identity: identity.clone(),
+            })
+        })
+        .or_else(|| {
+            made(loader, &self.numbers, || {
+                loader_of(NumberLoader {
+                    numbers: services.numbers.clone(),
+                    identity: identity.clone(),
+                })
+            })
+        })
+        .or_else(|| {
+            made(loader, &self.history_numbers, || {
+                loader_of(HistoryNumberLoader {
+                    numbers: services.numbers.clone(),
+                    identity: identity.clone(),
+                })
+            })
+        })
+        .or_else(|| {
+            made(loader, &self.calls, || {
+                loader_of(CallLoader {
+                    calls: services.calls.clone(),
+                    identity: identity.clone(),
+                })
+            })
+        })
+        .or_else(|| {
+            made(loader, &self.call_pages, || {
+                loader_of(CallPageLoader {
+                    calls: services.calls.clone(),
+                    identity: identity.clone(),
+                })
+            })
+        })
+        .or_else(|| {
+            made(loader, &self.call_counts, || {
+                loader_of(CallCountLoader {
+                    calls: services.calls.clone(),
+                    identity: identity.clone(),
+                })
+            })
+        })
+        .or_else(|| {
+            made(loader, &self.porting_orders, || {
+                loader_of(PortingOrderLoader {
+                    porting: services.porting.clone(),
+                    identity: identity.clone(),
+                })
+            })
+        })
+        .or_else(|| {
+            made(loader, &self.porting_numbers, || {
+                loader_of(PortingNumbersLoader {
+                    porting: services.porting.clone(),
+                })
+            })
+        })
+        .or_else(|| {
+            made(loader, &self.audit_events, || {
+                loader_of(AuditEventLoader {
+                    audit: services.audit.clone(),
+                    identity: identity.clone(),
+                })
+            })
+        })
     }
 }
 
@@ -168,13 +251,20 @@ impl Default for Options {
     }
 }
 
-/// The schema with its limits, but no data: enough to print the SDL.
-pub fn builder(options: &Options) -> SchemaBuilder<Query, Mutation, Subscription> {
-    builder_with(options, Arc::new(Throttle::new(options.throttle)))
+/// The schema without its guard or data: enough to print the SDL.
+pub fn builder(options: &Options) -> SchemaBuilder<Bounded<Query>, Mutation, Subscription> {
+    let builder = Schema::build(Bounded(Query::default()), Mutation::default(), Subscription::default());
+    if options.introspection {
+        builder
+    } else {
+        builder.disable_introspection().disable_suggestions()
+    }
 }
 
-/// The same, taking cost from `throttle`'s buckets (which the CSV export shares).
-fn builder_with(options: &Options, throttle: Arc<Throttle>) -> SchemaBuilder<Query, Mutation, Subscription> {
+/// The schema that serves requests, with the services resolvers call; its
+/// requests take their cost from `throttle` (made from `options.throttle`,
+/// and shared with the CSV export).
+pub fn build(services: Services, options: &Options, throttle: Arc<Throttle>) -> AppSchema {
     let guard = RequestGuard {
         document: options.document,
         max_cost: options.max_cost,
@@ -184,31 +274,56 @@ fn builder_with(options: &Options, throttle: Arc<Throttle>) -> SchemaBuilder<Que
         key_rules: scopes::key_access,
         seen: Arc::new(Seen::default()),
     };
-    let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default()).extension(guard);
-    if options.introspection {
-        builder
-    } else {
-        builder.disable_introspection().disable_suggestions()
-    }
-}
-
-/// The schema that serves requests, with the services resolvers call; its
-/// requests take their cost from `throttle` (made from `options.throttle`).
-pub fn build(services: Services, options: &Options, throttle: Arc<Throttle>) -> AppSchema {
-    builder_with(options, throttle)
-        .data(services.accounts)
-        .data(services.sessions)
-        .data(services.api_keys)
-        .data(services.admin)
-        .data(services.audit)
-        .data(services.numbers)
-        .data(services.calls)
-        .data(services.porting)
-        .data(services.default_region)
-        .finish()
+    Guarded::new(guard, || {
+        builder(options)
+            .data(services.accounts.clone())
+            .data(services.sessions.clone())
+            .data(services.api_keys.clone())
+            .data(services.admin.clone())
+            .data(services.audit.clone())
+            .data(services.numbers.clone())
+            .data(services.calls.clone())
+            .data(services.porting.clone())
+            .data(services.default_region)
+    })
 }
 
 /// The SDL that `schema.graphql` must equal.
 pub fn sdl() -> String {
     builder(&Options::default()).finish().sdl()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::graphql::guard;
+
+    /// The guard reads its own registry (async-graphql keeps the schema's to
+    /// itself): it must know every type, field, argument and enum value the
+    /// schema serves, and nothing the schema does not, but for what any
+    /// async-graphql schema has (introspection, `@skip`, `@include`…).
+    #[test]
+    fn the_guard_knows_every_name_the_schema_serves() {
+        struct Least;
+        #[async_graphql::Object]
+        impl Least {
+            async fn least(&self) -> bool {
+                true
+            }
+        }
+        let names = |names: Vec<String>| names.into_iter().collect::<BTreeSet<String>>();
+        let served = names(builder(&Options::default()).finish().names());
+        let known = names(guard::registry::<Bounded<Query>, Mutation, Subscription>().names());
+        let any_schema =
+            names(Schema::new(Least, async_graphql::EmptyMutation, async_graphql::EmptySubscription).names());
+        assert_eq!(known.difference(&served).collect::<Vec<_>>(), Vec::<&String>::new());
+        let only_served: Vec<_> = served
+            .difference(&known)
+            .filter(|name| !any_schema.contains(*name))
+            .collect();
+        assert_eq!(only_served, Vec::<&String>::new(), "what only the schema knows");
+        assert!(known.contains("callLogs") && known.contains("CallDirection") && known.contains("recordCall"));
+    }
 }
