@@ -81,6 +81,35 @@ where
     C: sea_orm::ColumnTrait,
     K: Clone + Into<sea_orm::Value>,
 {
+    let rows = keyed(query, column, request).all(db).await?;
+    Ok(Page::from_rows(rows, request))
+}
+
+/// The same for a plain `Entity::find()` select, its rows read by position
+/// (see `entity::by_position`).
+pub async fn by_key_by_position<E, C, K>(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<E>,
+    column: C,
+    request: &PageRequest<K>,
+) -> Result<Page<E::Model>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: crate::entity::by_position::ByPosition,
+    C: sea_orm::ColumnTrait,
+    K: Clone + Into<sea_orm::Value>,
+{
+    let rows = crate::entity::by_position::all(db, keyed(query, column, request)).await?;
+    Ok(Page::from_rows(rows, request))
+}
+
+/// `query` bounded by the request's cursors, ordered by `column`, one row past the page.
+fn keyed<E, C, K>(query: sea_orm::Select<E>, column: C, request: &PageRequest<K>) -> sea_orm::Select<E>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ColumnTrait,
+    K: Clone + Into<sea_orm::Value>,
+{
     use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
     let mut query = query;
     if let Some(after) = &request.after {
@@ -93,8 +122,7 @@ where
         Direction::Forward => query.order_by_asc(column),
         Direction::Backward => query.order_by_desc(column),
     };
-    let rows = query.limit(request.fetch_limit()).all(db).await?;
-    Ok(Page::from_rows(rows, request))
+    query.limit(request.fetch_limit())
 }
 
 impl<K: CursorKey> PageRequest<K> {

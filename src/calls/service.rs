@@ -21,7 +21,7 @@ use super::{
 use crate::{
     auth::Viewer,
     entity::{
-        self,
+        self, by_position,
         call_logs::{self, Column},
         sequences, virtual_numbers,
     },
@@ -248,7 +248,7 @@ impl CallService {
             Direction::Forward => query.order_by_desc(Column::StartedAt).order_by_desc(Column::Id),
             Direction::Backward => query.order_by_asc(Column::StartedAt).order_by_asc(Column::Id),
         };
-        let rows = query.limit(request.fetch_limit()).all(&self.db).await?;
+        let rows = by_position::all(&self.db, query.limit(request.fetch_limit())).await?;
         Ok(Page::from_rows(rows, request))
     }
 

@@ -2,6 +2,8 @@
 //! GraphQL types are built from them with `From`, never derived on them.
 
 pub mod api_keys;
+#[macro_use]
+pub mod by_position;
 pub mod audit_events;
 pub mod call_log_exports;
 pub mod call_logs;

@@ -10,7 +10,7 @@ use super::{E164, FriendlyName, NumberSearch};
 use crate::{
     auth::Viewer,
     entity::{
-        self, porting_order_numbers, users,
+        self, by_position, porting_order_numbers, users,
         virtual_numbers::{self, Column},
     },
     error::{AppError, OnConflict},
@@ -144,7 +144,7 @@ impl NumberService {
         if !viewer.is_staff {
             condition = condition.add(Column::OwnerId.eq(viewer.user_id));
         }
-        Ok(virtual_numbers::Entity::find().filter(condition).all(&self.db).await?)
+        Ok(by_position::all(&self.db, virtual_numbers::Entity::find().filter(condition)).await?)
     }
 
     async fn get_visible(&self, viewer: &Viewer, id: Uuid) -> Result<virtual_numbers::Model, AppError> {
@@ -166,7 +166,7 @@ impl NumberService {
         }
         let query = virtual_numbers::Entity::find().filter(Self::condition(owner_id, filter));
         // UUIDv7 ids grow with creation time, so id order is creation order.
-        Ok(paging::by_key(&self.db, query, Column::Id, request).await?)
+        Ok(paging::by_key_by_position(&self.db, query, Column::Id, request).await?)
     }
 
     /// How many numbers the same list holds in all, without paging.
