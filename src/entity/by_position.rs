@@ -8,7 +8,12 @@
 //! so a page read from such a select can take them by position instead. The
 //! test below holds each model's listed fields to its columns, in order.
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryResult, QueryTrait, Select};
+use std::sync::Arc;
+
+use sea_orm::{
+    ActiveEnum, ConnectionTrait, DbErr, EntityTrait, QueryResult, QueryTrait, RuntimeErr, Select, TryGetable,
+    sqlx::{self, Postgres, Row},
+};
 
 /// A model whose fields are its entity's columns, in order.
 pub trait ByPosition: Sized {
@@ -16,6 +21,46 @@ pub trait ByPosition: Sized {
     const COLUMNS: &'static [&'static str];
     fn from_row(row: &QueryResult) -> Result<Self, DbErr>;
 }
+
+/// One column's value in a row, by position. On PostgreSQL it is decoded as
+/// sea-orm decodes it (sqlx's `Decode`, `Option` for NULL), without sqlx's
+/// check that the column's type fits, which costs a type comparison (by name
+/// for text) a value: the columns are the migrations', and `COLUMNS` is held
+/// to the entity. Elsewhere sea-orm reads it.
+pub trait Cell: Sized {
+    fn read(row: &QueryResult, index: usize) -> Result<Self, DbErr>;
+}
+
+impl<T> Cell for T
+where
+    T: TryGetable + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    fn read(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+        match row.try_as_pg_row() {
+            Some(row) => row
+                .try_get_unchecked::<T, _>(index)
+                .map_err(|error| DbErr::Query(RuntimeErr::SqlxError(Arc::new(error)))),
+            None => row.try_get_by_index(index),
+        }
+    }
+}
+
+/// Enums stored as their string values, read as sea-orm reads them.
+macro_rules! enum_cell {
+    ($($enum:ty),+) => {
+        $(impl Cell for $enum {
+            fn read(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+                <$enum as ActiveEnum>::try_from_value(&Cell::read(row, index)?)
+            }
+        })+
+    };
+}
+
+enum_cell!(
+    super::call_logs::CallDirection,
+    super::call_logs::CallStatus,
+    super::call_logs::CounterpartKind
+);
 
 /// Implements `ByPosition` for a model from its fields, listed in column order.
 macro_rules! by_position {
@@ -30,7 +75,7 @@ macro_rules! by_position {
                     position - 1
                 };
                 Ok(Self {
-                    $($field: row.try_get_by_index(next())?,)+
+                    $($field: $crate::entity::by_position::Cell::read(row, next())?,)+
                 })
             }
         }
