@@ -17,7 +17,7 @@ use std::{any::TypeId, borrow::Cow, collections::BTreeMap, sync::Arc};
 use async_graphql::{
     ContainerType, Context, ContextSelectionSet, Name, ObjectType, OutputType, Pos, Positioned, Request, Response,
     Schema, SchemaBuilder, ServerError, ServerResult, SubscriptionType, ValidationMode, Value,
-    parser::types::{Directive, ExecutableDocument, Field, Selection, SelectionSet},
+    parser::types::{Directive, ExecutableDocument, Field, OperationType, Selection, SelectionSet},
     registry::Registry,
     resolver_utils::resolve_container,
 };
@@ -205,6 +205,13 @@ impl RequestGuard {
                 self.one_per_request.join(", ")
             );
             return Err(AppError::bad_input(second.to_string(), message));
+        }
+        if let Some(operation) = subscription_with_many_roots(document) {
+            let message = format!(
+                "a subscription selects exactly one root field; `{operation}` selects more: \
+                 send one subscription for each"
+            );
+            return Err(AppError::bad_input("query", message));
         }
         Ok(names_any_root_field(document, self.one_per_request))
     }
@@ -460,6 +467,52 @@ fn names_any_root_field(document: &ExecutableDocument, names: &[&str]) -> bool {
             .any(|fragment| selects(&fragment.node.selection_set.node, names))
 }
 
+/// The name (or `subscription` when it has none) of a subscription operation
+/// selecting more than one root field: GraphQL's "single root field" rule,
+/// which async-graphql does not check. Each root field of a subscription is a
+/// stream of its own, and nothing else bounds how many run at once.
+fn subscription_with_many_roots(document: &ExecutableDocument) -> Option<String> {
+    /// Response keys at the top of `set`, fragments followed (each once).
+    fn keys<'a>(
+        document: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        seen: &mut Vec<&'a str>,
+        found: &mut std::collections::BTreeSet<&'a str>,
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    found.insert(field.node.response_key().node.as_str());
+                }
+                Selection::InlineFragment(fragment) => keys(document, &fragment.node.selection_set.node, seen, found),
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if seen.contains(&name) {
+                        continue;
+                    }
+                    seen.push(name);
+                    if let Some(fragment) = document.fragments.get(name) {
+                        keys(document, &fragment.node.selection_set.node, seen, found);
+                    }
+                }
+            }
+        }
+    }
+    document.operations.iter().find_map(|(name, operation)| {
+        if operation.node.ty != OperationType::Subscription {
+            return None;
+        }
+        let mut found = std::collections::BTreeSet::new();
+        keys(
+            document,
+            &operation.node.selection_set.node,
+            &mut Vec::new(),
+            &mut found,
+        );
+        (found.len() > 1).then(|| name.map_or_else(|| "subscription".to_owned(), |name| name.to_string()))
+    })
+}
+
 /// The refusal of a string with a NUL in it, naming where it was.
 fn nul_refused(field: String) -> AppError {
     let message = format!("`{field}` contains a NUL character, which no field accepts");
@@ -619,6 +672,26 @@ mod tests {
     fn names(query: &str) -> bool {
         let document = async_graphql::parser::parse_query(query).unwrap();
         names_any_root_field(&document, &["login", "register", "refresh"])
+    }
+
+    #[test]
+    fn a_subscription_selects_one_root_field_however_it_is_written() {
+        let many = |query: &str| subscription_with_many_roots(&async_graphql::parser::parse_query(query).unwrap());
+        assert_eq!(
+            many("subscription { a: slow b: slow }").as_deref(),
+            Some("subscription")
+        );
+        assert_eq!(
+            many("subscription Feed { slow ...More } fragment More on Subscription { other }").as_deref(),
+            Some("Feed")
+        );
+        assert_eq!(
+            many("subscription { slow ... on Subscription { __typename } }").as_deref(),
+            Some("subscription")
+        );
+        assert_eq!(many("subscription { slow { a b c } }"), None);
+        assert_eq!(many("subscription { slow slow }"), None, "one response key");
+        assert_eq!(many("query { a: slow b: slow }"), None, "queries may select many");
     }
 
     #[test]

@@ -156,3 +156,48 @@ async fn someone_elses_number_cannot_be_watched() {
     assert_eq!(error["type"], "next");
     assert_eq!(error["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_subscription_with_more_than_one_root_field_is_refused_before_it_starts() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice").await;
+    let number = alice.creates_number(NUMBER).await;
+    let mut socket = open(
+        &app,
+        json!({ "authorization": format!("Bearer {}", alice.access_token) }),
+    )
+    .await;
+    assert_eq!(
+        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+
+    // Fifty aliases were fifty streams; GraphQL allows one root field a subscription.
+    let aliases: String = (0..50).map(|index| format!("a{index}: callLogged {{ id }} ")).collect();
+    for (id, query) in [
+        ("aliases", format!("subscription {{ {aliases} }}")),
+        (
+            "fragment",
+            "subscription Feed { callLogged { id } ...Twice } fragment Twice on Subscription { again: callLogged { id } }"
+                .to_owned(),
+        ),
+    ] {
+        let message = json!({ "id": id, "type": "subscribe", "payload": { "query": query } });
+        socket.send(Message::text(message.to_string())).await.unwrap();
+        let refused = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(refused["type"], "error", "{refused}");
+        assert_eq!(refused["id"], id);
+        assert_eq!(refused["payload"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+        assert!(
+            refused["payload"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("exactly one root field"),
+            "{refused}"
+        );
+    }
+
+    // The socket still serves a subscription of one field.
+    subscribe(&mut socket, json!({ "id": number })).await;
+    until_live(&alice, &number, NUMBER, &mut socket).await;
+}
