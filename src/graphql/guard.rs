@@ -118,54 +118,70 @@ struct Admission {
     validation_key: Option<seen::Digest256>,
 }
 
+impl Admission {
+    /// Decided before the request was charged: nothing to report, nothing to remember.
+    fn unchecked(outcome: Result<(), AppError>) -> Self {
+        Admission {
+            outcome,
+            report: None,
+            validation_key: None,
+        }
+    }
+}
+
 impl RequestGuard {
     /// Everything checked before async-graphql's own checks run. A document
     /// seen before is taken parsed and checked from `seen`; what depends on
     /// the request is checked every time.
     fn admit(&self, request: &mut Request, registry: &Registry) -> Admission {
-        let mut admission = Admission {
-            outcome: Ok(()),
-            report: None,
-            validation_key: None,
-        };
-        admission.outcome = self.check(request, registry, &mut admission);
-        admission
-    }
-
-    fn check(&self, request: &mut Request, registry: &Registry, admission: &mut Admission) -> Result<(), AppError> {
         let key = seen::document_key(&request.query);
-        let document = match self.seen.document(&key) {
-            Some(document) => document,
-            None => {
-                let tokens = document::count_tokens(&request.query);
-                if tokens > self.document.max_tokens {
-                    return Err(AppError::TooComplex {
-                        limit: "tokens",
-                        maximum: self.document.max_tokens,
-                        found: tokens,
-                    });
-                }
-                // A syntax error is left for async-graphql to report in its usual words.
-                let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-                    return Ok(());
-                };
-                let carries_passwords = self.check_text(&document, &request.query)?;
-                let document = Arc::new(document);
-                if !carries_passwords {
-                    let weight = seen::weight(&request.query, tokens);
-                    self.seen.keep_document(key, document.clone(), weight);
-                }
-                document
-            }
+        let document = match self.document(&key, &request.query) {
+            Ok(Some(document)) => document,
+            // A syntax error is left for async-graphql to report in its usual words.
+            Ok(None) => return Admission::unchecked(Ok(())),
+            Err(error) => return Admission::unchecked(Err(error)),
         };
-        let outcome = self.check_request(&document, request, registry, &mut admission.report);
-        if outcome.is_ok() {
-            admission.validation_key =
-                seen::validation_key(&key, request.operation_name.as_deref(), &request.variables);
+        if let Err(error) = self.check_request(&document, request, registry) {
+            return Admission::unchecked(Err(error));
         }
+        let (outcome, report) = self.charge(&document, request);
+        let validation_key = outcome
+            .is_ok()
+            .then(|| seen::validation_key(&key, request.operation_name.as_deref(), &request.variables))
+            .flatten();
         // Handed on with the request, which execution then uses instead of parsing again.
         request.set_parsed_query(Arc::unwrap_or_clone(document));
-        outcome
+        Admission {
+            outcome,
+            report: Some(report),
+            validation_key,
+        }
+    }
+
+    /// The document `query` parses to, checked (see `check_text`): kept in
+    /// `seen` under `key` or parsed now. `None` when it does not parse.
+    fn document(&self, key: &seen::Digest256, query: &str) -> Result<Option<Arc<ExecutableDocument>>, AppError> {
+        if let Some(document) = self.seen.document(key) {
+            return Ok(Some(document));
+        }
+        let tokens = document::count_tokens(query);
+        if tokens > self.document.max_tokens {
+            return Err(AppError::TooComplex {
+                limit: "tokens",
+                maximum: self.document.max_tokens,
+                found: tokens,
+            });
+        }
+        let Ok(document) = async_graphql::parser::parse_query(query) else {
+            return Ok(None);
+        };
+        let carries_passwords = self.check_text(&document, query)?;
+        let document = Arc::new(document);
+        if !carries_passwords {
+            self.seen
+                .keep_document(*key, document.clone(), seen::weight(query, tokens));
+        }
+        Ok(Some(document))
     }
 
     /// The checks of the document's text alone: its measure against the
@@ -217,14 +233,12 @@ impl RequestGuard {
     }
 
     /// The checks of this request of the document: NUL characters in its
-    /// variables, enum values the schema lacks, an API key's scopes, and its
-    /// cost against the caller's bucket.
+    /// variables, enum values the schema lacks and an API key's scopes.
     fn check_request(
         &self,
         document: &ExecutableDocument,
         request: &Request,
         registry: &Registry,
-        reported: &mut Option<CostReport>,
     ) -> Result<(), AppError> {
         let variables = &request.variables;
         if let Some(field) = variables
@@ -243,6 +257,13 @@ impl RequestGuard {
                 grant.scopes,
             )?;
         }
+        Ok(())
+    }
+
+    /// The request's cost, taken from the caller's bucket unless it is over
+    /// the most one request may cost; what `extensions.cost` reports of it.
+    fn charge(&self, document: &ExecutableDocument, request: &Request) -> (Result<(), AppError>, CostReport) {
+        let variables = &request.variables;
         let cost = document_cost(document, request.operation_name.as_deref(), variables, self.cost_model);
         let caller = match (
             request_data::<Arc<Identity>>(request).and_then(|identity| identity.viewer()),
@@ -283,8 +304,7 @@ impl RequestGuard {
                 }
             }
         };
-        *reported = Some(report);
-        outcome
+        (outcome, report)
     }
 }
 
@@ -448,23 +468,52 @@ fn key_grant(identity: Option<&Arc<Identity>>) -> Option<ApiKeyGrant> {
 }
 
 /// Whether any operation or fragment selects one of `names` at its top
-/// (inline fragments included), however the operation reaches it.
+/// (through inline fragments and fragment spreads).
 fn names_any_root_field(document: &ExecutableDocument, names: &[&str]) -> bool {
-    fn selects(set: &SelectionSet, names: &[&str]) -> bool {
-        set.items.iter().any(|selection| match &selection.node {
-            Selection::Field(field) => names.contains(&field.node.name.node.as_str()),
-            Selection::InlineFragment(fragment) => selects(&fragment.node.selection_set.node, names),
-            Selection::FragmentSpread(_) => false,
-        })
-    }
-    document
+    let mut found = false;
+    let operations = document
         .operations
         .iter()
-        .any(|(_, operation)| selects(&operation.node.selection_set.node, names))
-        || document
-            .fragments
-            .values()
-            .any(|fragment| selects(&fragment.node.selection_set.node, names))
+        .map(|(_, operation)| &operation.node.selection_set.node);
+    let fragments = document
+        .fragments
+        .values()
+        .map(|fragment| &fragment.node.selection_set.node);
+    for set in operations.chain(fragments) {
+        top_fields(document, set, &mut |field| {
+            found |= names.contains(&field.name.node.as_str())
+        });
+    }
+    found
+}
+
+/// Calls `visit` with each field at the top of `set`, through inline
+/// fragments and fragment spreads (each fragment once).
+fn top_fields<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet, visit: &mut impl FnMut(&'a Field)) {
+    fn walk<'a>(
+        document: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        spread: &mut Vec<&'a str>,
+        visit: &mut impl FnMut(&'a Field),
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => visit(&field.node),
+                Selection::InlineFragment(fragment) => walk(document, &fragment.node.selection_set.node, spread, visit),
+                Selection::FragmentSpread(fragment) => {
+                    let name = fragment.node.fragment_name.node.as_str();
+                    if spread.contains(&name) {
+                        continue;
+                    }
+                    spread.push(name);
+                    if let Some(fragment) = document.fragments.get(name) {
+                        walk(document, &fragment.node.selection_set.node, spread, visit);
+                    }
+                }
+            }
+        }
+    }
+    walk(document, set, &mut Vec::new(), visit);
 }
 
 /// The name (or `subscription` when it has none) of a subscription operation
@@ -472,44 +521,15 @@ fn names_any_root_field(document: &ExecutableDocument, names: &[&str]) -> bool {
 /// which async-graphql does not check. Each root field of a subscription is a
 /// stream of its own, and nothing else bounds how many run at once.
 fn subscription_with_many_roots(document: &ExecutableDocument) -> Option<String> {
-    /// Response keys at the top of `set`, fragments followed (each once).
-    fn keys<'a>(
-        document: &'a ExecutableDocument,
-        set: &'a SelectionSet,
-        seen: &mut Vec<&'a str>,
-        found: &mut std::collections::BTreeSet<&'a str>,
-    ) {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    found.insert(field.node.response_key().node.as_str());
-                }
-                Selection::InlineFragment(fragment) => keys(document, &fragment.node.selection_set.node, seen, found),
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    if seen.contains(&name) {
-                        continue;
-                    }
-                    seen.push(name);
-                    if let Some(fragment) = document.fragments.get(name) {
-                        keys(document, &fragment.node.selection_set.node, seen, found);
-                    }
-                }
-            }
-        }
-    }
     document.operations.iter().find_map(|(name, operation)| {
         if operation.node.ty != OperationType::Subscription {
             return None;
         }
-        let mut found = std::collections::BTreeSet::new();
-        keys(
-            document,
-            &operation.node.selection_set.node,
-            &mut Vec::new(),
-            &mut found,
-        );
-        (found.len() > 1).then(|| name.map_or_else(|| "subscription".to_owned(), |name| name.to_string()))
+        let mut keys = std::collections::BTreeSet::new();
+        top_fields(document, &operation.node.selection_set.node, &mut |field| {
+            keys.insert(field.response_key().node.as_str());
+        });
+        (keys.len() > 1).then(|| name.map_or_else(|| "subscription".to_owned(), |name| name.to_string()))
     })
 }
 

@@ -104,120 +104,54 @@ impl Services {
         let mut data = Data::default();
         data.insert(address);
         data.insert(agent);
-        data.insert::<Arc<dyn RequestLoaders>>(Arc::new(Loaders {
-            services: self.clone(),
-            identity: identity.clone(),
-            users: OnceLock::new(),
-            numbers: OnceLock::new(),
-            history_numbers: OnceLock::new(),
-            calls: OnceLock::new(),
-            call_pages: OnceLock::new(),
-            call_counts: OnceLock::new(),
-            porting_orders: OnceLock::new(),
-            porting_numbers: OnceLock::new(),
-            audit_events: OnceLock::new(),
-        }));
+        data.insert::<Arc<dyn RequestLoaders>>(Arc::new(Loaders::new(self.clone(), identity.clone())));
         data.insert::<Arc<Identity>>(identity);
         data
     }
 }
 
-/// One request's loaders, each made on first use.
-struct Loaders {
-    services: Arc<Services>,
-    identity: Arc<Identity>,
-    users: OnceLock<Arc<DataLoader<UserLoader>>>,
-    numbers: OnceLock<Arc<DataLoader<NumberLoader>>>,
-    history_numbers: OnceLock<Arc<DataLoader<HistoryNumberLoader>>>,
-    calls: OnceLock<Arc<DataLoader<CallLoader>>>,
-    call_pages: OnceLock<Arc<DataLoader<CallPageLoader>>>,
-    call_counts: OnceLock<Arc<DataLoader<CallCountLoader>>>,
-    porting_orders: OnceLock<Arc<DataLoader<PortingOrderLoader>>>,
-    porting_numbers: OnceLock<Arc<DataLoader<PortingNumbersLoader>>>,
-    audit_events: OnceLock<Arc<DataLoader<AuditEventLoader>>>,
+/// Declares `Loaders`, one request's loaders, each made on first use: a
+/// field a loader, and what that loader is made of (`services` and
+/// `identity` name the shared services and the request's identity).
+macro_rules! request_loaders {
+    (|$services:ident, $identity:ident| $($field:ident: $loader:ident { $($part:ident: $made:expr),* $(,)? }),* $(,)?) => {
+        struct Loaders {
+            services: Arc<Services>,
+            identity: Arc<Identity>,
+            $($field: OnceLock<Arc<DataLoader<$loader>>>,)*
+        }
+
+        impl Loaders {
+            fn new(services: Arc<Services>, identity: Arc<Identity>) -> Self {
+                Loaders { services, identity, $($field: OnceLock::new(),)* }
+            }
+        }
+
+        impl RequestLoaders for Loaders {
+            fn loader(&self, asked: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+                let ($services, $identity) = (&self.services, &self.identity);
+                $(
+                    if asked == TypeId::of::<$loader>() {
+                        let loader = self.$field.get_or_init(|| loader_of($loader { $($part: $made),* }));
+                        return Some(loader as &(dyn Any + Send + Sync));
+                    }
+                )*
+                None
+            }
+        }
+    };
 }
 
-impl RequestLoaders for Loaders {
-    fn loader(&self, loader: TypeId) -> Option<&(dyn Any + Send + Sync)> {
-        /// The loader in `cell` (made by `make` the first time) if it is the one asked for.
-        fn made<T: Send + Sync + 'static>(
-            asked: TypeId,
-            cell: &OnceLock<Arc<DataLoader<T>>>,
-            make: impl FnOnce() -> Arc<DataLoader<T>>,
-        ) -> Option<&(dyn Any + Send + Sync)> {
-            (asked == TypeId::of::<T>()).then(|| cell.get_or_init(make) as &(dyn Any + Send + Sync))
-        }
-        let (services, identity) = (&self.services, &self.identity);
-        made(loader, &self.users, || {
-            loader_of(UserLoader {
-                accounts: services.accounts.clone(),
-                identity: identity.clone(),
-            })
-        })
-        .or_else(|| {
-            made(loader, &self.numbers, || {
-                loader_of(NumberLoader {
-                    numbers: services.numbers.clone(),
-                    identity: identity.clone(),
-                })
-            })
-        })
-        .or_else(|| {
-            made(loader, &self.history_numbers, || {
-                loader_of(HistoryNumberLoader {
-                    numbers: services.numbers.clone(),
-                    identity: identity.clone(),
-                })
-            })
-        })
-        .or_else(|| {
-            made(loader, &self.calls, || {
-                loader_of(CallLoader {
-                    calls: services.calls.clone(),
-                    identity: identity.clone(),
-                })
-            })
-        })
-        .or_else(|| {
-            made(loader, &self.call_pages, || {
-                loader_of(CallPageLoader {
-                    calls: services.calls.clone(),
-                    identity: identity.clone(),
-                })
-            })
-        })
-        .or_else(|| {
-            made(loader, &self.call_counts, || {
-                loader_of(CallCountLoader {
-                    calls: services.calls.clone(),
-                    identity: identity.clone(),
-                })
-            })
-        })
-        .or_else(|| {
-            made(loader, &self.porting_orders, || {
-                loader_of(PortingOrderLoader {
-                    porting: services.porting.clone(),
-                    identity: identity.clone(),
-                })
-            })
-        })
-        .or_else(|| {
-            made(loader, &self.porting_numbers, || {
-                loader_of(PortingNumbersLoader {
-                    porting: services.porting.clone(),
-                })
-            })
-        })
-        .or_else(|| {
-            made(loader, &self.audit_events, || {
-                loader_of(AuditEventLoader {
-                    audit: services.audit.clone(),
-                    identity: identity.clone(),
-                })
-            })
-        })
-    }
+request_loaders! { |services, identity|
+    users: UserLoader { accounts: services.accounts.clone(), identity: identity.clone() },
+    numbers: NumberLoader { numbers: services.numbers.clone(), identity: identity.clone() },
+    history_numbers: HistoryNumberLoader { numbers: services.numbers.clone(), identity: identity.clone() },
+    calls: CallLoader { calls: services.calls.clone(), identity: identity.clone() },
+    call_pages: CallPageLoader { calls: services.calls.clone(), identity: identity.clone() },
+    call_counts: CallCountLoader { calls: services.calls.clone(), identity: identity.clone() },
+    porting_orders: PortingOrderLoader { porting: services.porting.clone(), identity: identity.clone() },
+    porting_numbers: PortingNumbersLoader { porting: services.porting.clone() },
+    audit_events: AuditEventLoader { audit: services.audit.clone(), identity: identity.clone() },
 }
 
 /// Root fields that each verify a password (argon2): one per request.
@@ -252,7 +186,7 @@ impl Default for Options {
 }
 
 /// The schema without its guard or data: enough to print the SDL.
-pub fn builder(options: &Options) -> SchemaBuilder<Bounded<Query>, Mutation, Subscription> {
+fn builder(options: &Options) -> SchemaBuilder<Bounded<Query>, Mutation, Subscription> {
     let builder = Schema::build(Bounded(Query::default()), Mutation::default(), Subscription::default());
     if options.introspection {
         builder
