@@ -4,9 +4,14 @@
 //! while it is being rotated out. A token says who and which session; whether
 //! that still stands is the database's answer (see `accounts::authority`).
 
-use std::time::Duration;
+use std::{
+    num::NonZeroUsize,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use lru::LruCache;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -16,6 +21,10 @@ use crate::error::{AppError, Context as _};
 
 const ISSUER: &str = "switchboard";
 const AUDIENCE: &str = "switchboard-api";
+/// Seconds a token is still taken after its `exp` (clocks drift).
+const LEEWAY: u64 = 5;
+/// Tokens remembered as verified (see `TokenKeys::verified`).
+const VERIFIED_TOKENS: usize = 10_000;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -65,6 +74,12 @@ pub struct TokenKeys {
     previous: Option<SigningKey>,
     validation: Validation,
     ttl: Duration,
+    /// Tokens that passed `verify`, by their exact text, and what they said.
+    /// A client sends the same token with each request until it expires: the
+    /// next one is answered from here without the HMAC, the base64 and the
+    /// JSON, its expiry still checked. Only a token that verified gets in,
+    /// so nothing unsigned can be made to pass.
+    verified: Arc<Mutex<LruCache<Box<str>, TokenClaims>>>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -88,12 +103,15 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY;
         TokenKeys {
             current: SigningKey::new(secret),
             previous: None,
             validation,
             ttl,
+            verified: Arc::new(Mutex::new(LruCache::new(
+                NonZeroUsize::new(VERIFIED_TOKENS).unwrap_or(NonZeroUsize::MIN),
+            ))),
         }
     }
 
@@ -126,6 +144,11 @@ impl TokenKeys {
     /// secret; a token without one is tried with each.
     pub fn verify(&self, token: &str) -> Result<TokenClaims, AppError> {
         let refused = || AppError::Unauthenticated("the access token is invalid or has expired");
+        if let Some(claims) = self.remembered(token) {
+            let now = jsonwebtoken::get_current_timestamp();
+            let expired = claims.expires_at.saturating_add(LEEWAY as i64) < i64::try_from(now).unwrap_or(i64::MAX);
+            return if expired { Err(refused()) } else { Ok(claims) };
+        }
         let kid = jsonwebtoken::decode_header(token).map_err(|_| refused())?.kid;
         let candidates = [Some(&self.current), self.previous.as_ref()];
         let data = candidates
@@ -134,11 +157,22 @@ impl TokenKeys {
             .filter(|key| kid.as_deref().is_none_or(|kid| kid == key.id))
             .find_map(|key| decode::<Claims>(token, &key.decoding, &self.validation).ok())
             .ok_or_else(refused)?;
-        Ok(TokenClaims {
+        let claims = TokenClaims {
             user_id: data.claims.sub,
             session_id: data.claims.sid,
             expires_at: data.claims.exp,
-        })
+        };
+        self.lock().put(token.into(), claims);
+        Ok(claims)
+    }
+
+    fn remembered(&self, token: &str) -> Option<TokenClaims> {
+        self.lock().get(token).copied()
+    }
+
+    /// A poisoned lock only means a request panicked while holding it; the cache stays consistent.
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<Box<str>, TokenClaims>> {
+        self.verified.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -173,5 +207,41 @@ mod tests {
         assert!(keys(8).verify(&new.token).is_ok());
         assert!(keys(7).verify(&new.token).is_err());
         assert!(keys(9).verify(&new.token).is_err());
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_only_verified_tokens_are_remembered() {
+        let keys = keys(7);
+        let token = keys.issue(Uuid::now_v7(), Uuid::now_v7()).unwrap().token;
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(keys.remembered(&token), Some(claims));
+        assert_eq!(keys.verify(&token).unwrap(), claims, "answered from memory");
+
+        // A token one character off (its signature) is not the remembered one.
+        let mut forged = token.clone();
+        let last = forged.pop().unwrap();
+        forged.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(keys.verify(&forged).is_err());
+        assert!(keys.verify("not.a.token").is_err());
+        assert_eq!(keys.lock().len(), 1, "a token that failed is never remembered");
+
+        // Time passes: the remembered token expires like any other.
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        keys.lock().put(
+            token.clone().into(),
+            TokenClaims {
+                expires_at: now - LEEWAY as i64 - 1,
+                ..claims
+            },
+        );
+        assert!(keys.verify(&token).is_err());
+        keys.lock().put(
+            token.clone().into(),
+            TokenClaims {
+                expires_at: now - LEEWAY as i64 + 1,
+                ..claims
+            },
+        );
+        assert!(keys.verify(&token).is_ok(), "within the leeway");
     }
 }
