@@ -88,7 +88,7 @@ where
 /// The same for a plain `Entity::find()` select, its rows read by position
 /// (see `entity::by_position`).
 pub async fn by_key_by_position<E, C, K>(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     query: sea_orm::Select<E>,
     column: C,
     request: &PageRequest<K>,

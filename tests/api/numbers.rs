@@ -313,3 +313,35 @@ async fn updates_and_releases_refuse_bad_input_and_anonymous_callers() {
     assert_eq!(unchanged.data("virtualNumber")["isActive"], true);
     assert_eq!(unchanged.data("virtualNumber")["friendlyName"], Value::Null);
 }
+
+/// Pages of numbers are read by column position, and on PostgreSQL without
+/// sqlx's check of each value's type: a column whose type no longer fits the
+/// model (a migration gone wrong) must fail the page as an internal error,
+/// never be read as something else.
+#[tokio::test]
+async fn a_number_column_of_another_type_fails_the_page_instead_of_reading_wrong() {
+    let (app, db) = TestApp::spawn_keeping_pool().await;
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        eprintln!("skipped on SQLite: it reads every value through sea-orm's checked reader");
+        return;
+    }
+    let alice = app.signed_up("alice").await;
+    alice.creates_number("+14155550100").await;
+    // Before any page is read, so no prepared statement of the server's knows the old type.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        "ALTER TABLE virtual_numbers ALTER COLUMN is_active DROP DEFAULT, \
+         ALTER COLUMN is_active TYPE integer USING is_active::integer + 6",
+    )
+    .await
+    .unwrap();
+
+    let page = alice.gql(MY_NUMBERS, json!({})).await;
+
+    page.assert_error("INTERNAL_SERVER_ERROR", None);
+    let message = page.error_message();
+    assert!(
+        !message.contains("is_active") && !message.contains("integer") && !message.contains("virtual_numbers"),
+        "{message}"
+    );
+}
