@@ -222,18 +222,12 @@ impl RequestGuard {
             );
             return Err(AppError::bad_input(second.to_string(), message));
         }
-        if let Some(operation) = subscription_with_many_roots(document) {
-            let message = format!(
-                "a subscription selects exactly one root field; `{operation}` selects more: \
-                 send one subscription for each"
-            );
-            return Err(AppError::bad_input("query", message));
-        }
         Ok(names_any_root_field(document, self.one_per_request))
     }
 
     /// The checks of this request of the document: NUL characters in its
-    /// variables, enum values the schema lacks and an API key's scopes.
+    /// variables, one root field for a subscription, enum values the schema
+    /// lacks and an API key's scopes.
     fn check_request(
         &self,
         document: &ExecutableDocument,
@@ -246,6 +240,13 @@ impl RequestGuard {
             .find_map(|(name, value)| nul_in_value(name.as_str(), value))
         {
             return Err(nul_refused(field));
+        }
+        if let Some(operation) = subscription_with_many_roots(document, request.operation_name.as_deref()) {
+            let message = format!(
+                "a subscription selects exactly one root field; `{operation}` selects more: \
+                 send one subscription for each"
+            );
+            return Err(AppError::bad_input("query", message));
         }
         enum_arguments::check_document(document, request.operation_name.as_deref(), variables, registry)?;
         if let Some(grant) = key_grant(request_data::<Arc<Identity>>(request)) {
@@ -468,9 +469,17 @@ fn key_grant(identity: Option<&Arc<Identity>>) -> Option<ApiKeyGrant> {
 }
 
 /// Whether any operation or fragment selects one of `names` at its top
-/// (through inline fragments and fragment spreads).
+/// (through inline fragments).
 fn names_any_root_field(document: &ExecutableDocument, names: &[&str]) -> bool {
     let mut found = false;
+    each_top_field(document, |field| found |= names.contains(&field.name.node.as_str()));
+    found
+}
+
+/// Calls `visit` with the fields at the top of every operation and every
+/// fragment (through inline fragments): every fragment is read on its own,
+/// so no spread needs following, and each selection is read once.
+fn each_top_field<'a>(document: &'a ExecutableDocument, mut visit: impl FnMut(&'a Field)) {
     let operations = document
         .operations
         .iter()
@@ -480,57 +489,72 @@ fn names_any_root_field(document: &ExecutableDocument, names: &[&str]) -> bool {
         .values()
         .map(|fragment| &fragment.node.selection_set.node);
     for set in operations.chain(fragments) {
-        top_fields(document, set, &mut |field| {
-            found |= names.contains(&field.name.node.as_str())
-        });
+        top_fields(document, set, Spreads::Skipped, &mut visit);
     }
-    found
+}
+
+/// Whether `top_fields` follows fragment spreads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spreads {
+    Followed,
+    Skipped,
 }
 
 /// Calls `visit` with each field at the top of `set`, through inline
-/// fragments and fragment spreads (each fragment once).
-fn top_fields<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet, visit: &mut impl FnMut(&'a Field)) {
-    fn walk<'a>(
-        document: &'a ExecutableDocument,
-        set: &'a SelectionSet,
-        spread: &mut Vec<&'a str>,
-        visit: &mut impl FnMut(&'a Field),
-    ) {
+/// fragments and, when `spreads` says so, fragment spreads (each fragment
+/// once, however often it is spread). An explicit stack, not recursion: a
+/// document may nest thousands of fragments deep.
+fn top_fields<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    spreads: Spreads,
+    visit: &mut impl FnMut(&'a Field),
+) {
+    let mut followed = std::collections::HashSet::new();
+    let mut sets = vec![set];
+    while let Some(set) = sets.pop() {
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => visit(&field.node),
-                Selection::InlineFragment(fragment) => walk(document, &fragment.node.selection_set.node, spread, visit),
-                Selection::FragmentSpread(fragment) => {
-                    let name = fragment.node.fragment_name.node.as_str();
-                    if spread.contains(&name) {
-                        continue;
-                    }
-                    spread.push(name);
-                    if let Some(fragment) = document.fragments.get(name) {
-                        walk(document, &fragment.node.selection_set.node, spread, visit);
+                Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(spread) if spreads == Spreads::Followed => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if followed.insert(name)
+                        && let Some(fragment) = document.fragments.get(name)
+                    {
+                        sets.push(&fragment.node.selection_set.node);
                     }
                 }
+                Selection::FragmentSpread(_) => {}
             }
         }
     }
-    walk(document, set, &mut Vec::new(), visit);
 }
 
-/// The name (or `subscription` when it has none) of a subscription operation
-/// selecting more than one root field: GraphQL's "single root field" rule,
-/// which async-graphql does not check. Each root field of a subscription is a
-/// stream of its own, and nothing else bounds how many run at once.
-fn subscription_with_many_roots(document: &ExecutableDocument) -> Option<String> {
-    document.operations.iter().find_map(|(name, operation)| {
-        if operation.node.ty != OperationType::Subscription {
-            return None;
-        }
-        let mut keys = std::collections::BTreeSet::new();
-        top_fields(document, &operation.node.selection_set.node, &mut |field| {
+/// The name (or `subscription` when it has none) of the operation a request
+/// runs (`operation_name`, or the document's first) when it is a
+/// subscription selecting more than one root field: GraphQL's "single root
+/// field" rule, which async-graphql does not check. Each root field of a
+/// subscription is a stream of its own, and nothing else bounds how many run
+/// at once. Only the operation that runs is walked, once.
+fn subscription_with_many_roots(document: &ExecutableDocument, operation_name: Option<&str>) -> Option<String> {
+    let (name, operation) = document.operations.iter().find(|(name, _)| match operation_name {
+        Some(wanted) => name.is_some_and(|name| name.as_str() == wanted),
+        None => true,
+    })?;
+    if operation.node.ty != OperationType::Subscription {
+        return None;
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    top_fields(
+        document,
+        &operation.node.selection_set.node,
+        Spreads::Followed,
+        &mut |field| {
             keys.insert(field.response_key().node.as_str());
-        });
-        (keys.len() > 1).then(|| name.map_or_else(|| "subscription".to_owned(), |name| name.to_string()))
-    })
+        },
+    );
+    (keys.len() > 1).then(|| name.map_or_else(|| "subscription".to_owned(), |name| name.to_string()))
 }
 
 /// The refusal of a string with a NUL in it, naming where it was.
@@ -696,7 +720,8 @@ mod tests {
 
     #[test]
     fn a_subscription_selects_one_root_field_however_it_is_written() {
-        let many = |query: &str| subscription_with_many_roots(&async_graphql::parser::parse_query(query).unwrap());
+        let many =
+            |query: &str| subscription_with_many_roots(&async_graphql::parser::parse_query(query).unwrap(), None);
         assert_eq!(
             many("subscription { a: slow b: slow }").as_deref(),
             Some("subscription")
@@ -712,6 +737,48 @@ mod tests {
         assert_eq!(many("subscription { slow { a b c } }"), None);
         assert_eq!(many("subscription { slow slow }"), None, "one response key");
         assert_eq!(many("query { a: slow b: slow }"), None, "queries may select many");
+        let two = "subscription One { slow } subscription Two { a: slow b: slow }";
+        let document = async_graphql::parser::parse_query(two).unwrap();
+        assert_eq!(subscription_with_many_roots(&document, Some("One")), None);
+        assert_eq!(
+            subscription_with_many_roots(&document, Some("Two")).as_deref(),
+            Some("Two")
+        );
+    }
+
+    /// A chain of fragments, each spreading the next: the rules read each
+    /// selection once (a walk per fragment, each following the spreads, was
+    /// cubic in the chain's length), and the walk keeps its own stack.
+    #[test]
+    fn a_long_chain_of_fragments_is_walked_once() {
+        const LINKS: usize = 5_000;
+        let mut query = String::from("subscription { ...f0 }\n");
+        for link in 0..LINKS {
+            query.push_str(&format!(
+                "fragment f{link} on Subscription {{ slow ...f{} }}\n",
+                link + 1
+            ));
+        }
+        query.push_str(&format!("fragment f{LINKS} on Subscription {{ slow }}\n"));
+        let document = async_graphql::parser::parse_query(&query).unwrap();
+        let (_, operation) = document.operations.iter().next().unwrap();
+        let mut visited = 0;
+        top_fields(
+            &document,
+            &operation.node.selection_set.node,
+            Spreads::Followed,
+            &mut |_| visited += 1,
+        );
+        assert_eq!(visited, LINKS + 1, "each fragment's field once");
+        let mut visited = 0;
+        each_top_field(&document, |_| visited += 1);
+        assert_eq!(
+            visited,
+            LINKS + 1,
+            "each fragment's field once, for the password rule too"
+        );
+        assert_eq!(subscription_with_many_roots(&document, None), None, "one response key");
+        assert!(!names_any_root_field(&document, &["login"]));
     }
 
     #[test]
