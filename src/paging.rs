@@ -85,26 +85,9 @@ where
     Ok(Page::from_rows(rows, request))
 }
 
-/// The same for a plain `Entity::find()` select, its rows read by position
-/// (see `entity::by_position`).
-pub async fn by_key_by_position<E, C, K>(
-    db: &sea_orm::DatabaseConnection,
-    query: sea_orm::Select<E>,
-    column: C,
-    request: &PageRequest<K>,
-) -> Result<Page<E::Model>, sea_orm::DbErr>
-where
-    E: sea_orm::EntityTrait,
-    E::Model: crate::entity::by_position::ByPosition,
-    C: sea_orm::ColumnTrait,
-    K: Clone + Into<sea_orm::Value>,
-{
-    let rows = crate::entity::by_position::all(db, keyed(query, column, request)).await?;
-    Ok(Page::from_rows(rows, request))
-}
-
-/// `query` bounded by the request's cursors, ordered by `column`, one row past the page.
-fn keyed<E, C, K>(query: sea_orm::Select<E>, column: C, request: &PageRequest<K>) -> sea_orm::Select<E>
+/// `query` bounded by the request's cursors, ordered by `column`, one row
+/// past the page (for a reader of its own, as `entity::by_position`).
+pub fn keyed<E, C, K>(query: sea_orm::Select<E>, column: C, request: &PageRequest<K>) -> sea_orm::Select<E>
 where
     E: sea_orm::EntityTrait,
     C: sea_orm::ColumnTrait,

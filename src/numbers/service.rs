@@ -166,7 +166,8 @@ impl NumberService {
         }
         let query = virtual_numbers::Entity::find().filter(Self::condition(owner_id, filter));
         // UUIDv7 ids grow with creation time, so id order is creation order.
-        Ok(paging::by_key_by_position(&self.db, query, Column::Id, request).await?)
+        let rows = by_position::all(&self.db, paging::keyed(query, Column::Id, request)).await?;
+        Ok(Page::from_rows(rows, request))
     }
 
     /// How many numbers the same list holds in all, without paging.
