@@ -22,6 +22,7 @@ mod m20261126_000020_create_call_rollups;
 mod m20261126_000021_rollup_totals;
 mod m20261126_000022_call_number_totals;
 mod m20261126_000023_rollup_totals_first;
+mod m20261127_000024_hour_rollups;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000021_rollup_totals::Migration),
             Box::new(m20261126_000022_call_number_totals::Migration),
             Box::new(m20261126_000023_rollup_totals_first::Migration),
+            Box::new(m20261127_000024_hour_rollups::Migration),
         ]
     }
 }

@@ -32,7 +32,7 @@ const TABLES: [(&str, &str); 2] = [
 ];
 
 /// The fine columns, in the order migration 000020 created them.
-fn fine_columns() -> Vec<String> {
+pub(crate) fn fine_columns() -> Vec<String> {
     let mut columns = Vec::new();
     for direction in DIRECTIONS {
         for status in STATUSES {
@@ -82,21 +82,25 @@ fn totals() -> Vec<(&'static str, String)> {
 
 /// Where the totals go and how they are kept.
 #[derive(Clone, Copy, PartialEq)]
-enum Layout {
+pub(crate) enum Layout {
     /// Stored, right after the keys (this migration).
     TotalsFirst,
     /// After the fine columns, stored on PostgreSQL and virtual on SQLite (000021).
     TotalsLast,
 }
 
-/// Rebuilds `table` in `layout`, keeping its rows, keys and foreign keys.
-async fn rebuild(manager: &SchemaManager<'_>, table: &str, key: &str, layout: Layout) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    let backend = db.get_database_backend();
-    let new = format!("{table}_rebuilt");
+/// The statement creating a rollup table named `created` in `layout`, keyed by
+/// `key` and `bucket_start`, with the foreign keys of the table `table`.
+pub(crate) fn create_statement(
+    backend: DbBackend,
+    table: &str,
+    created: &str,
+    key: &str,
+    layout: Layout,
+) -> TableCreateStatement {
     let mut create = Table::create();
     create
-        .table(Alias::new(&new))
+        .table(Alias::new(created))
         .col(ColumnDef::new(Alias::new(key)).uuid().not_null())
         .col(ColumnDef::new(Alias::new("bucket_start")).big_integer().not_null());
     if key != "owner_id" {
@@ -130,7 +134,7 @@ async fn rebuild(manager: &SchemaManager<'_>, table: &str, key: &str, layout: La
         .foreign_key(
             ForeignKey::create()
                 .name(format!("{table}_owner_id_fkey"))
-                .from(Alias::new(&new), Alias::new("owner_id"))
+                .from(Alias::new(created), Alias::new("owner_id"))
                 .to(Alias::new("users"), Alias::new("id"))
                 .on_delete(ForeignKeyAction::Cascade),
         );
@@ -138,12 +142,22 @@ async fn rebuild(manager: &SchemaManager<'_>, table: &str, key: &str, layout: La
         create.foreign_key(
             ForeignKey::create()
                 .name(format!("{table}_virtual_number_id_fkey"))
-                .from(Alias::new(&new), Alias::new(key))
+                .from(Alias::new(created), Alias::new(key))
                 .to(Alias::new("virtual_numbers"), Alias::new("id"))
                 .on_delete(ForeignKeyAction::Cascade),
         );
     }
-    manager.create_table(create.to_owned()).await?;
+    create.to_owned()
+}
+
+/// Rebuilds `table` in `layout`, keeping its rows, keys and foreign keys.
+async fn rebuild(manager: &SchemaManager<'_>, table: &str, key: &str, layout: Layout) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let backend = db.get_database_backend();
+    let new = format!("{table}_rebuilt");
+    manager
+        .create_table(create_statement(backend, table, &new, key, layout))
+        .await?;
 
     let mut copied = vec![key.to_owned(), "bucket_start".to_owned()];
     if key != "owner_id" {

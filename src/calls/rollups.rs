@@ -6,8 +6,11 @@
 //!
 //! Every offset of every current IANA zone is a whole number of quarter hours
 //! (India's +05:30, Nepal's +05:45 and Chatham's +12:45 included), so a local
-//! hour, day, week or month is a whole run of buckets, and `callStats` sums
-//! at most 96 rows a day instead of reading every call. What the buckets
+//! hour, day, week or month is a whole run of buckets. The same figures are
+//! kept per UTC hour too, and a period is read as the whole hours inside it
+//! and the quarter hours at its ends: `callStats` sums 24 rows a day in a
+//! whole-hour zone, and at most 23 + 4 in any other, instead of reading every
+//! call. What the buckets
 //! cannot answer exactly is read from the calls themselves: the part of a
 //! range whose bounds fall inside a quarter hour, a filter on
 //! `counterpartNumber`, and periods of a zone whose boundaries are not quarter
@@ -19,9 +22,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ConnectionTrait, DbBackend, FromQueryResult, Iterable, Order, TransactionTrait,
+    ConnectionTrait, DbBackend, FromQueryResult, Iterable, TransactionTrait,
     prelude::*,
-    sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query, SimpleExpr},
+    sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query, SelectStatement, SimpleExpr, UnionType},
 };
 
 use super::{
@@ -34,7 +37,8 @@ use crate::{
     entity::{
         call_logs::{self, CallDirection, CallStatus, CounterpartKind},
         call_rollups::{
-            BUCKET_SECONDS, NUMBER_TABLE, OWNER_TABLE, TOTAL_COLUMNS, TOTALS_TABLE, count_column, duration_column,
+            BUCKET_SECONDS, HOUR_SECONDS, NUMBER_HOUR_TABLE, NUMBER_TABLE, OWNER_HOUR_TABLE, OWNER_TABLE,
+            TOTAL_COLUMNS, TOTALS_TABLE, count_column, duration_column,
         },
         sequences,
     },
@@ -73,14 +77,83 @@ fn duration_columns() -> Vec<(CallDirection, CounterpartKind)> {
         .collect()
 }
 
-/// The two tables and the key each is kept by.
-const TABLES: [(&str, &str); 2] = [(OWNER_TABLE, "owner_id"), (NUMBER_TABLE, "virtual_number_id")];
+/// The four tables, the key each is kept by and the length of its buckets.
+const TABLES: [(&str, &str, Grain); 4] = [
+    (OWNER_TABLE, "owner_id", Grain::Quarter),
+    (NUMBER_TABLE, "virtual_number_id", Grain::Quarter),
+    (OWNER_HOUR_TABLE, "owner_id", Grain::Hour),
+    (NUMBER_HOUR_TABLE, "virtual_number_id", Grain::Hour),
+];
+
+/// How long a rollup table's buckets are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Grain {
+    Quarter,
+    Hour,
+}
+
+impl Grain {
+    fn seconds(self) -> i64 {
+        match self {
+            Grain::Quarter => BUCKET_SECONDS,
+            Grain::Hour => HOUR_SECONDS,
+        }
+    }
+
+    /// The table a filter reads at this grain: one number's rows, or the owners'.
+    fn table_for(self, filter: &CallFilter) -> Alias {
+        let by_number = filter.virtual_number_id.is_some();
+        Alias::new(match (self, by_number) {
+            (Grain::Quarter, true) => NUMBER_TABLE,
+            (Grain::Quarter, false) => OWNER_TABLE,
+            (Grain::Hour, true) => NUMBER_HOUR_TABLE,
+            (Grain::Hour, false) => OWNER_HOUR_TABLE,
+        })
+    }
+}
+
+/// A range of whole quarter hours `[from, until)` (Unix seconds, either end
+/// open) as the whole UTC hours inside it, read from the hourly tables, and
+/// the quarter hours at either end.
+fn by_hours(from: Option<i64>, until: Option<i64>) -> Vec<(Grain, Option<i64>, Option<i64>)> {
+    let first_hour = from.map(|from| {
+        from.div_euclid(HOUR_SECONDS) * HOUR_SECONDS
+            + if from.rem_euclid(HOUR_SECONDS) == 0 {
+                0
+            } else {
+                HOUR_SECONDS
+            }
+    });
+    let last_hour = until.map(|until| until.div_euclid(HOUR_SECONDS) * HOUR_SECONDS);
+    if let (Some(from), Some(until)) = (from, until)
+        && from >= until
+    {
+        return Vec::new();
+    }
+    if let (Some(first_hour), Some(last_hour)) = (first_hour, last_hour)
+        && first_hour >= last_hour
+    {
+        return vec![(Grain::Quarter, from, until)];
+    }
+    let mut parts = vec![(Grain::Hour, first_hour, last_hour)];
+    if let (Some(from), Some(first_hour)) = (from, first_hour)
+        && from < first_hour
+    {
+        parts.push((Grain::Quarter, Some(from), Some(first_hour)));
+    }
+    if let (Some(last_hour), Some(until)) = (last_hour, until)
+        && last_hour < until
+    {
+        parts.push((Grain::Quarter, Some(last_hour), Some(until)));
+    }
+    parts
+}
 
 /// Adds a newly recorded call to its buckets, in the transaction that records it.
 pub async fn add(transaction: &impl ConnectionTrait, log: &call_logs::Model) -> Result<(), AppError> {
     let count = count_column(log.direction, log.status, log.counterpart_kind);
     let duration = duration_column(log.direction, log.counterpart_kind);
-    for (table, key) in TABLES {
+    for (table, key, grain) in TABLES {
         let table = Alias::new(table);
         let mut columns = vec![Alias::new(key), Alias::new("bucket_start")];
         let mut values: Vec<SimpleExpr> = vec![
@@ -89,7 +162,7 @@ pub async fn add(transaction: &impl ConnectionTrait, log: &call_logs::Model) -> 
             } else {
                 log.virtual_number_id
             }),
-            Expr::val(bucket_of(log.started_at)),
+            Expr::val(log.started_at.timestamp().div_euclid(grain.seconds()) * grain.seconds()),
         ];
         if key != "owner_id" {
             columns.push(Alias::new("owner_id"));
@@ -175,11 +248,20 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, AppError> {
             kind.to_value()
         ));
     }
+    let hour_sums = names
+        .iter()
+        .map(|name| format!("SUM({name})"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let (names, sums) = (names.join(", "), sums.join(", "));
+    // The start of a quarter hour's UTC hour, rounded down whatever its sign.
+    let hour = format!("(bucket_start - ((bucket_start % {HOUR_SECONDS}) + {HOUR_SECONDS}) % {HOUR_SECONDS})");
     let mut rows = 0;
     for statement in [
         format!("DELETE FROM {OWNER_TABLE}"),
         format!("DELETE FROM {NUMBER_TABLE}"),
+        format!("DELETE FROM {OWNER_HOUR_TABLE}"),
+        format!("DELETE FROM {NUMBER_HOUR_TABLE}"),
         format!("DELETE FROM {TOTALS_TABLE}"),
         format!(
             "INSERT INTO {TOTALS_TABLE} (virtual_number_id, owner_id, calls) \
@@ -194,13 +276,24 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, AppError> {
              SELECT virtual_number_id, {bucket}, owner_id, {sums} \
              FROM call_logs GROUP BY virtual_number_id, owner_id, {bucket}"
         ),
+        format!(
+            "INSERT INTO {OWNER_HOUR_TABLE} (owner_id, bucket_start, {names}) \
+             SELECT owner_id, {hour}, {hour_sums} FROM {OWNER_TABLE} GROUP BY owner_id, {hour}"
+        ),
+        format!(
+            "INSERT INTO {NUMBER_HOUR_TABLE} (virtual_number_id, bucket_start, owner_id, {names}) \
+             SELECT virtual_number_id, {hour}, owner_id, {hour_sums} FROM {NUMBER_TABLE} \
+             GROUP BY virtual_number_id, owner_id, {hour}"
+        ),
     ] {
         rows += transaction.execute_unprepared(&statement).await?.rows_affected();
     }
     transaction.commit().await?;
     if backend == DbBackend::Postgres {
-        db.execute_unprepared(&format!("ANALYZE {OWNER_TABLE}, {NUMBER_TABLE}, {TOTALS_TABLE}"))
-            .await?;
+        db.execute_unprepared(&format!(
+            "ANALYZE {OWNER_TABLE}, {NUMBER_TABLE}, {OWNER_HOUR_TABLE}, {NUMBER_HOUR_TABLE}, {TOTALS_TABLE}"
+        ))
+        .await?;
     }
     Ok(rows)
 }
@@ -257,6 +350,11 @@ impl Split {
         split
     }
 
+    /// The whole buckets' range, `[from, until)`.
+    fn range(&self) -> (Option<i64>, Option<i64>) {
+        (self.from, self.until)
+    }
+
     fn filter_for(filter: &CallFilter, (after, before): (DateTime<Utc>, DateTime<Utc>)) -> CallFilter {
         CallFilter {
             started_after: Some(after),
@@ -266,21 +364,24 @@ impl Split {
     }
 }
 
-/// The table a filter reads: one number's rows, or the owners'.
+/// The quarter-hour table a filter reads: one number's rows, or the owners'.
 fn table_for(filter: &CallFilter) -> Alias {
-    Alias::new(if filter.virtual_number_id.is_some() {
-        NUMBER_TABLE
-    } else {
-        OWNER_TABLE
-    })
+    Grain::Quarter.table_for(filter)
 }
 
 /// Which rollup rows the viewer may read, in the filter's number and range.
 fn scope(viewer: &Viewer, filter: &CallFilter, split: &Split) -> sea_orm::Condition {
-    scope_in(table_for(filter), viewer, filter, split)
+    scope_in(table_for(filter), viewer, filter, split.range())
 }
 
-fn scope_in(table: Alias, viewer: &Viewer, filter: &CallFilter, split: &Split) -> sea_orm::Condition {
+/// Which rows of `table` the viewer may read, in the filter's number and the
+/// buckets `[from, until)`.
+fn scope_in(
+    table: Alias,
+    viewer: &Viewer,
+    filter: &CallFilter,
+    (from, until): (Option<i64>, Option<i64>),
+) -> sea_orm::Condition {
     let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
     let mut condition = sea_orm::Condition::all();
     if !viewer.is_staff {
@@ -289,10 +390,10 @@ fn scope_in(table: Alias, viewer: &Viewer, filter: &CallFilter, split: &Split) -
     if let Some(number_id) = filter.virtual_number_id {
         condition = condition.add(column("virtual_number_id").eq(number_id));
     }
-    if let Some(from) = split.from {
+    if let Some(from) = from {
         condition = condition.add(column("bucket_start").gte(from));
     }
-    if let Some(until) = split.until {
+    if let Some(until) = until {
         condition = condition.add(column("bucket_start").lt(until));
     }
     condition
@@ -326,12 +427,8 @@ fn kept(filter: &CallFilter, direction: CallDirection, status: CallStatus, kind:
         && filter.counterpart_kind.is_none_or(|wanted| wanted == kind)
 }
 
-/// The figures as sums of the columns the filter keeps: the same definitions
-/// as `stats::figures` (a call not completed has no talk time).
-fn figures(filter: &CallFilter) -> [(&'static str, SimpleExpr); 6] {
-    figures_in(table_for(filter), filter)
-}
-
+/// The figures as sums of the columns of `table` the filter keeps: the same
+/// definitions as `stats::figures` (a call not completed has no talk time).
 fn figures_in(table: Alias, filter: &CallFilter) -> [(&'static str, SimpleExpr); 6] {
     if filter.direction.is_none() && filter.status.is_none() && filter.counterpart_kind.is_none() {
         // Every call counts: the generated totals hold each figure in one column.
@@ -392,6 +489,14 @@ struct RollupBucket {
     figures: Figures,
 }
 
+/// The rows of every query, one after the other, in one statement; `None` for none.
+fn union_all(queries: impl IntoIterator<Item = SelectStatement>) -> Option<SelectStatement> {
+    queries.into_iter().reduce(|mut all, next| {
+        all.union(UnionType::All, next);
+        all
+    })
+}
+
 fn overflow() -> AppError {
     AppError::Internal(anyhow::anyhow!("statistics past 2^63"))
 }
@@ -412,16 +517,27 @@ impl CallService {
             return Ok(None);
         }
         let split = Split::of(filter);
-        let mut query = Query::select();
-        query.from(table_for(filter)).cond_where(scope(viewer, filter, &split));
-        for (alias, expression) in figures(filter) {
-            query.expr_as(expression, Alias::new(alias));
+        // One row for the whole hours and one for each end's quarter hours.
+        let parts = by_hours(split.from, split.until)
+            .into_iter()
+            .map(|(grain, from, until)| {
+                let table = grain.table_for(filter);
+                let mut query = Query::select();
+                query
+                    .from(table.clone())
+                    .cond_where(scope_in(table.clone(), viewer, filter, (from, until)));
+                for (alias, expression) in figures_in(table, filter) {
+                    query.expr_as(expression, Alias::new(alias));
+                }
+                query
+            });
+        let mut figures = Figures::default();
+        if let Some(query) = union_all(parts) {
+            let statement = self.db.get_database_backend().build(&query);
+            for part in Figures::find_by_statement(statement).all(&self.analytics).await? {
+                figures = figures.plus(&part).ok_or_else(overflow)?;
+            }
         }
-        let statement = self.db.get_database_backend().build(&query);
-        let mut figures = Figures::find_by_statement(statement)
-            .one(&self.analytics)
-            .await?
-            .unwrap_or_default();
         for sliver in &split.slivers {
             let part = self.raw_totals(viewer, &Split::filter_for(filter, *sliver)).await?;
             figures = figures.plus(&part).ok_or_else(overflow)?;
@@ -459,36 +575,55 @@ impl CallService {
         if !starts.iter().all(|start| is_bucket_boundary(*start)) {
             return Ok(None);
         }
-        let periods = starts.windows(2).map(|pair| (pair[0].timestamp(), pair[1].timestamp()));
-        let bucket = Alias::new("bucket");
-        let (from, until) = (Alias::new("column1"), Alias::new("column2"));
-        let table = table_for(filter);
-        let start = Expr::col((table.clone(), Alias::new("bucket_start")));
-        let mut query = Query::select();
-        query
-            .expr_as(
-                Expr::col((bucket.clone(), from.clone())).cast_as(Alias::new("BIGINT")),
-                Alias::new("period_start"),
-            )
-            .from_values(periods, bucket.clone())
-            .left_join(
-                table,
-                sea_orm::Condition::all()
-                    .add(start.clone().gte(Expr::col((bucket.clone(), from.clone()))))
-                    .add(start.lt(Expr::col((bucket.clone(), until))))
-                    .add(scope(viewer, filter, &split)),
-            )
-            .group_by_col((bucket.clone(), from.clone()))
-            .order_by((bucket, from), Order::Asc);
-        for (alias, expression) in figures(filter) {
-            query.expr_as(expression, Alias::new(alias));
+        // Each period, inside the whole buckets of the range, as whole hours and
+        // quarter hours: `(period start, from, until)` for each grain.
+        let mut buckets: BTreeMap<DateTime<Utc>, Figures> = BTreeMap::new();
+        let mut parts: BTreeMap<Grain, Vec<(i64, i64, i64)>> = BTreeMap::new();
+        for pair in starts.windows(2) {
+            let (start, end) = (pair[0].timestamp(), pair[1].timestamp());
+            buckets.insert(pair[0], Figures::default());
+            let from = split.from.map_or(start, |from| Ord::max(from, start));
+            let until = split.until.map_or(end, |until| Ord::min(until, end));
+            for (grain, from, until) in by_hours(Some(from), Some(until)) {
+                if let (Some(from), Some(until)) = (from, until) {
+                    parts.entry(grain).or_default().push((start, from, until));
+                }
+            }
         }
-        let statement = self.db.get_database_backend().build(&query);
-        let rows = RollupBucket::find_by_statement(statement).all(&self.analytics).await?;
-        let mut buckets: BTreeMap<DateTime<Utc>, Figures> = rows
-            .into_iter()
-            .map(|row| (instant(row.period_start), row.figures))
-            .collect();
+        let queries = parts.into_iter().map(|(grain, ranges)| {
+            let bucket = Alias::new("bucket");
+            let (period, from, until) = (Alias::new("column1"), Alias::new("column2"), Alias::new("column3"));
+            let table = grain.table_for(filter);
+            let start = Expr::col((table.clone(), Alias::new("bucket_start")));
+            let mut query = Query::select();
+            query
+                .expr_as(
+                    Expr::col((bucket.clone(), period.clone())).cast_as(Alias::new("BIGINT")),
+                    Alias::new("period_start"),
+                )
+                .from_values(ranges, bucket.clone())
+                .inner_join(
+                    table.clone(),
+                    sea_orm::Condition::all()
+                        .add(start.clone().gte(Expr::col((bucket.clone(), from))))
+                        .add(start.lt(Expr::col((bucket.clone(), until))))
+                        .add(scope_in(table.clone(), viewer, filter, split.range())),
+                )
+                .group_by_col((bucket, period));
+            for (alias, expression) in figures_in(table, filter) {
+                query.expr_as(expression, Alias::new(alias));
+            }
+            query
+        });
+        // A period may have rows of both grains: they add up.
+        if let Some(query) = union_all(queries) {
+            let statement = self.db.get_database_backend().build(&query);
+            for row in RollupBucket::find_by_statement(statement).all(&self.analytics).await? {
+                if let Some(figures) = buckets.get_mut(&instant(row.period_start)) {
+                    *figures = figures.plus(&row.figures).ok_or_else(overflow)?;
+                }
+            }
+        }
         for sliver in &split.slivers {
             for part in self
                 .raw_buckets(viewer, &Split::filter_for(filter, *sliver), period, zone)
@@ -576,7 +711,7 @@ impl CallService {
             .from(table.clone())
             .expr_as(column("virtual_number_id"), Alias::new("number_id"))
             .cond_where(
-                scope_in(table.clone(), viewer, filter, &split)
+                scope_in(table.clone(), viewer, filter, split.range())
                     .add(column("virtual_number_id").is_in(number_ids.iter().copied())),
             )
             .group_by_col(Alias::new("number_id"));
@@ -621,7 +756,7 @@ impl CallService {
         let table = Alias::new(TOTALS_TABLE);
         let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
         let every = CallFilter::default();
-        let condition = scope_in(table.clone(), viewer, &every, &Split::of(&every))
+        let condition = scope_in(table.clone(), viewer, &every, (None, None))
             .add(column("virtual_number_id").is_in(number_ids.iter().copied()));
         let mut query = Query::select();
         query
@@ -648,7 +783,7 @@ impl CallService {
         query
             .from(table.clone())
             .expr_as(sum_of(&table, vec!["calls".to_owned()]), Alias::new("calls"))
-            .cond_where(scope_in(table.clone(), viewer, filter, &Split::of(filter)));
+            .cond_where(scope_in(table.clone(), viewer, filter, Split::of(filter).range()));
         let statement = self.db.get_database_backend().build(&query);
         let calls = Lifetime::find_by_statement(statement).one(&self.db).await?;
         Ok(Some(calls.map_or(0, |row| u64::try_from(row.calls).unwrap_or(0))))
@@ -725,7 +860,7 @@ impl CallService {
         let mut query = Query::select();
         query
             .from(table.clone())
-            .cond_where(scope_in(table.clone(), viewer, filter, &split).add(kept.gt(0)));
+            .cond_where(scope_in(table.clone(), viewer, filter, split.range()).add(kept.gt(0)));
         for (name, key) in keys {
             let expression = match (key, &local) {
                 (RollupKey::Number, _) => column("virtual_number_id"),
@@ -770,13 +905,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_range_is_its_whole_hours_and_the_quarter_hours_at_its_ends() {
+        use Grain::{Hour, Quarter};
+        const H: i64 = HOUR_SECONDS;
+        const Q: i64 = BUCKET_SECONDS;
+        // A UTC day: hours only.
+        assert_eq!(by_hours(Some(0), Some(24 * H)), [(Hour, Some(0), Some(24 * H))]);
+        // A day in Kolkata (+05:30): 23 hours and two half hours.
+        let midnight = 18 * H + 2 * Q;
+        assert_eq!(
+            by_hours(Some(midnight), Some(midnight + 24 * H)),
+            [
+                (Hour, Some(19 * H), Some(42 * H)),
+                (Quarter, Some(midnight), Some(19 * H)),
+                (Quarter, Some(42 * H), Some(midnight + 24 * H)),
+            ]
+        );
+        // A local hour in Kathmandu (+05:45) holds no whole UTC hour.
+        assert_eq!(
+            by_hours(Some(H - Q), Some(2 * H - Q)),
+            [(Quarter, Some(H - Q), Some(2 * H - Q))]
+        );
+        // Open ends, before 1970 too.
+        assert_eq!(
+            by_hours(None, Some(-Q)),
+            [(Hour, None, Some(-H)), (Quarter, Some(-H), Some(-Q))]
+        );
+        assert_eq!(
+            by_hours(Some(-3 * Q), None),
+            [(Hour, Some(0), None), (Quarter, Some(-3 * Q), Some(0))]
+        );
+        assert_eq!(by_hours(None, None), [(Hour, None, None)]);
+        // Nothing to read.
+        assert_eq!(by_hours(Some(H), Some(H)), []);
+        assert_eq!(by_hours(Some(2 * H), Some(H)), []);
+    }
+
+    #[test]
     fn sums_are_read_as_64_bit_integers() {
         let mut query = Query::select();
         let filter = CallFilter {
             status: Some(CallStatus::Busy),
             ..CallFilter::default()
         };
-        for (alias, expression) in figures(&filter) {
+        for (alias, expression) in figures_in(table_for(&filter), &filter) {
             query.expr_as(expression, Alias::new(alias));
         }
         query.from(Alias::new(OWNER_TABLE));

@@ -230,7 +230,8 @@ pub async fn seed_demo(db: &DatabaseConnection, options: SeedOptions) -> anyhow:
         // (callStats over the calls went from 11.9 s to 0.68 s). VACUUM cannot
         // run in a transaction: this is a plain statement on a pooled connection.
         db.execute_unprepared(
-            "VACUUM (ANALYZE) users, virtual_numbers, call_logs, sequences, call_rollups, call_number_rollups",
+            "VACUUM (ANALYZE) users, virtual_numbers, call_logs, sequences, call_rollups, call_number_rollups, \
+             call_hour_rollups, call_number_hour_rollups, call_number_totals",
         )
         .await?;
     }

@@ -1,6 +1,7 @@
 //! The rollup tables behind `callStats`: `call_rollups` (one row per owner and
 //! quarter hour, UTC) and `call_number_rollups` (one row per virtual number
-//! and quarter hour). Each row holds, side by side, the number of calls of
+//! and quarter hour), and the same two per UTC hour (`call_hour_rollups`,
+//! `call_number_hour_rollups`, migration 000024). Each row holds, side by side, the number of calls of
 //! every direction × status × counterpart kind, and the talk time of every
 //! direction × counterpart kind (only completed calls have talk time), so any
 //! combination of those filters is a sum of columns over a few thousand rows.
@@ -13,10 +14,17 @@ use super::call_logs::{CallDirection, CallStatus, CounterpartKind};
 /// a whole number of quarter hours, so local hours and days are whole buckets.
 pub const BUCKET_SECONDS: i64 = 900;
 
+/// The length of one hourly bucket: four quarter hours.
+pub const HOUR_SECONDS: i64 = 3_600;
+
 /// Per owner: `(owner_id, bucket_start)`.
 pub const OWNER_TABLE: &str = "call_rollups";
 /// Per number: `(virtual_number_id, bucket_start)`, with `owner_id`.
 pub const NUMBER_TABLE: &str = "call_number_rollups";
+/// Per owner and UTC hour, the same columns.
+pub const OWNER_HOUR_TABLE: &str = "call_hour_rollups";
+/// Per number and UTC hour, the same columns.
+pub const NUMBER_HOUR_TABLE: &str = "call_number_hour_rollups";
 
 /// Per number, every call it ever had: `(virtual_number_id)`, with `owner_id`
 /// and `calls` (migration 000022).
