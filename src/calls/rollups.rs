@@ -24,7 +24,10 @@ use chrono_tz::Tz;
 use sea_orm::{
     ConnectionTrait, DbBackend, FromQueryResult, Iterable, TransactionTrait,
     prelude::*,
-    sea_query::{Alias, Expr, ExprTrait, Func, JoinType, OnConflict, Query, SelectStatement, SimpleExpr, UnionType},
+    sea_query::{
+        Alias, CommonTableExpression, Expr, ExprTrait, Func, JoinType, OnConflict, Query, SelectStatement, SimpleExpr,
+        UnionType, WithClause,
+    },
 };
 
 use super::{
@@ -153,6 +156,7 @@ fn by_hours(from: Option<i64>, until: Option<i64>) -> Vec<(Grain, Option<i64>, O
 pub async fn add(transaction: &impl ConnectionTrait, log: &call_logs::Model) -> Result<(), AppError> {
     let count = count_column(log.direction, log.status, log.counterpart_kind);
     let duration = duration_column(log.direction, log.counterpart_kind);
+    let mut statements = Vec::with_capacity(TABLES.len() + 1);
     for (table, key, grain) in TABLES {
         let table = Alias::new(table);
         let mut columns = vec![Alias::new(key), Alias::new("bucket_start")];
@@ -190,10 +194,10 @@ pub async fn add(transaction: &impl ConnectionTrait, log: &call_logs::Model) -> 
                     .to_owned(),
             )
             .to_owned();
-        transaction.execute(&statement).await?;
+        statements.push(statement);
     }
     let totals = Alias::new(TOTALS_TABLE);
-    let statement = Query::insert()
+    let last = Query::insert()
         .into_table(totals.clone())
         .columns([
             Alias::new("virtual_number_id"),
@@ -214,7 +218,26 @@ pub async fn add(transaction: &impl ConnectionTrait, log: &call_logs::Model) -> 
                 .to_owned(),
         )
         .to_owned();
-    transaction.execute(&statement).await?;
+    if transaction.get_database_backend() == DbBackend::Postgres {
+        // One statement: the recording transaction holds the call-log counter
+        // every other recording waits for, so each round trip it saves is
+        // saved for all of them.
+        let mut with = WithClause::new();
+        for (index, statement) in statements.into_iter().enumerate() {
+            with.cte(
+                CommonTableExpression::new()
+                    .query(statement)
+                    .table_name(Alias::new(format!("rollup_{index}")))
+                    .to_owned(),
+            );
+        }
+        transaction.execute(&last.with(with)).await?;
+    } else {
+        statements.push(last);
+        for statement in statements {
+            transaction.execute(&statement).await?;
+        }
+    }
     Ok(())
 }
 
