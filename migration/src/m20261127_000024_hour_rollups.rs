@@ -10,7 +10,10 @@
 //! The names are spelled here as the application spells them
 //! (`entity::call_rollups`); this crate imports nothing from it.
 
-use sea_orm_migration::{prelude::*, sea_orm::ConnectionTrait};
+use sea_orm_migration::{
+    prelude::*,
+    sea_orm::{ConnectionTrait, DbBackend},
+};
 
 use crate::m20261126_000023_rollup_totals_first::{Layout, create_statement, fine_columns};
 
@@ -36,6 +39,16 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let backend = db.get_database_backend();
+        if backend == DbBackend::Postgres {
+            // An instance still serving (a rolling deploy) waits to record calls
+            // until the hours are filled, rather than adding to quarter hours
+            // the copy has already read. SQLite's write lock does the same. An
+            // instance of an older build keeps adding to the quarter hours
+            // only: `switchboard rollups rebuild` once every instance runs
+            // this build sets the hours right.
+            db.execute_unprepared("LOCK TABLE call_rollups, call_number_rollups IN SHARE MODE")
+                .await?;
+        }
         for (table, key, quarters) in TABLES {
             manager
                 .create_table(create_statement(backend, table, table, key, Layout::TotalsFirst))
@@ -54,6 +67,9 @@ impl MigrationTrait for Migration {
                 sums.join(", "),
             ))
             .await?;
+            if backend == DbBackend::Postgres {
+                db.execute_unprepared(&format!("ANALYZE {table}")).await?;
+            }
         }
         Ok(())
     }
