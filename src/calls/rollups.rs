@@ -50,7 +50,7 @@ use crate::{
 
 /// The start of the bucket `instant` falls in, as Unix seconds.
 pub fn bucket_of(instant: DateTime<Utc>) -> i64 {
-    instant.timestamp().div_euclid(BUCKET_SECONDS) * BUCKET_SECONDS
+    Grain::Quarter.start_of(instant.timestamp())
 }
 
 fn is_bucket_boundary(instant: DateTime<Utc>) -> bool {
@@ -103,6 +103,11 @@ impl Grain {
         }
     }
 
+    /// The start of the bucket Unix second `second` falls in, whatever its sign.
+    fn start_of(self, second: i64) -> i64 {
+        second.div_euclid(self.seconds()) * self.seconds()
+    }
+
     /// The table a filter reads at this grain: one number's rows, or the owners'.
     fn table_for(self, filter: &CallFilter) -> Alias {
         let by_number = filter.virtual_number_id.is_some();
@@ -119,15 +124,8 @@ impl Grain {
 /// open) as the whole UTC hours inside it, read from the hourly tables, and
 /// the quarter hours at either end.
 fn by_hours(from: Option<i64>, until: Option<i64>) -> Vec<(Grain, Option<i64>, Option<i64>)> {
-    let first_hour = from.map(|from| {
-        from.div_euclid(HOUR_SECONDS) * HOUR_SECONDS
-            + if from.rem_euclid(HOUR_SECONDS) == 0 {
-                0
-            } else {
-                HOUR_SECONDS
-            }
-    });
-    let last_hour = until.map(|until| until.div_euclid(HOUR_SECONDS) * HOUR_SECONDS);
+    let first_hour = from.map(|from| Grain::Hour.start_of(from + HOUR_SECONDS - 1));
+    let last_hour = until.map(|until| Grain::Hour.start_of(until));
     if let (Some(from), Some(until)) = (from, until)
         && from >= until
     {
@@ -166,7 +164,7 @@ pub async fn add(transaction: &impl ConnectionTrait, log: &call_logs::Model) -> 
             } else {
                 log.virtual_number_id
             }),
-            Expr::val(log.started_at.timestamp().div_euclid(grain.seconds()) * grain.seconds()),
+            Expr::val(grain.start_of(log.started_at.timestamp())),
         ];
         if key != "owner_id" {
             columns.push(Alias::new("owner_id"));

@@ -133,6 +133,19 @@ fn random_filter(rng: &mut StdRng, numbers: &[(String, String)]) -> Value {
     Value::Object(filter)
 }
 
+/// Two instances on one database: one reading the rollups, the other every
+/// call (`STATS_FROM_ROLLUPS=false`), neither throttling the questions.
+async fn reading_rollups_and_reading_calls() -> (TestApp, TestApp) {
+    let app = TestApp::spawn_with(|config| config.cost_bucket_size = 1_000_000).await;
+    let scan = app
+        .spawn_beside(|config| {
+            config.stats_from_rollups = false;
+            config.cost_bucket_size = 1_000_000;
+        })
+        .await;
+    (app, scan)
+}
+
 #[tokio::test]
 async fn rollup_statistics_equal_a_scan_of_every_call() {
     let seed: u64 = std::env::var("ROLLUP_SEED")
@@ -141,13 +154,7 @@ async fn rollup_statistics_equal_a_scan_of_every_call() {
         .unwrap_or_else(|| rand::rng().random());
     println!("ROLLUP_SEED={seed}");
     let mut rng = StdRng::seed_from_u64(seed);
-    let app = TestApp::spawn_with(|config| config.cost_bucket_size = 1_000_000).await;
-    let scan = app
-        .spawn_beside(|config| {
-            config.stats_from_rollups = false;
-            config.cost_bucket_size = 1_000_000;
-        })
-        .await;
+    let (app, scan) = reading_rollups_and_reading_calls().await;
     let staff = app.signed_up_staff("ops").await;
     let alice = app.signed_up("alice").await;
     let bob = app.signed_up("bob").await;
@@ -284,13 +291,7 @@ async fn quarter_hour_sums(db: &DatabaseConnection) -> (i64, i64) {
 
 #[tokio::test]
 async fn thousands_of_periods_in_a_half_hour_zone_are_summed_alike() {
-    let app = TestApp::spawn_with(|config| config.cost_bucket_size = 1_000_000).await;
-    let scan = app
-        .spawn_beside(|config| {
-            config.stats_from_rollups = false;
-            config.cost_bucket_size = 1_000_000;
-        })
-        .await;
+    let (app, scan) = reading_rollups_and_reading_calls().await;
     let alice = app.signed_up("alice").await;
     let numbers = vec![(alice.creates_number("+12015550123").await, "+12015550123".to_owned())];
     let mut rng = StdRng::seed_from_u64(5);
